@@ -1,0 +1,154 @@
+"""The `donations` command line (also `python -m donations`)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Sequence
+
+from donations import migrate
+from donations.config import Settings, get_settings
+from donations.db import Database
+
+
+def _database(settings: Settings) -> Database:
+    database = Database(settings)
+    migrate.upgrade(database.engine)
+    return database
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    database = _database(settings)
+    print(f"database at revision {migrate.current_revision(database.engine)}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from donations import demo
+
+    database = _database(settings)
+    if demo.load(database):
+        print("Loaded the demo programme: Korea Post's 200 green computers for nine Pacific posts.")
+    else:
+        print("The database already has data; the demo data set was not loaded.")
+    _print_demo_users(demo.credentials())
+    return 0
+
+
+def _print_demo_users(rows: Sequence[tuple[str, str, str, str | None]]) -> None:
+    print("\nDemo users (username / password / role / organisation):")
+    for username, password, role, org in rows:
+        print(f"  {username:<14} {password:<20} {role:<12} {org or '-'}")
+    print()
+
+
+def cmd_create_user(args: argparse.Namespace, settings: Settings) -> int:
+    from pydantic import ValidationError
+
+    from donations.errors import DomainError
+    from donations.events.service import Actor
+    from donations.users import service as user_service
+    from donations.users.schemas import UserCreate
+
+    password = args.password
+    if password is None:
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Repeat password: "):
+            print("error: the passwords differ", file=sys.stderr)
+            return 2
+    database = _database(settings)
+    try:
+        user_in = UserCreate(
+            username=args.username,
+            password=password,
+            role=args.role,
+            organisation=args.organisation,
+            display_name=args.display_name,
+            language=args.language,
+        )
+        with database.session() as session:
+            user = user_service.create(session, user_in=user_in, actor=Actor(None, source="cli"))
+            session.commit()
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"])
+            print(f"error: {where}: {error['msg'].removeprefix('Value error, ')}", file=sys.stderr)
+        return 2
+    except DomainError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
+    print(f"created {user.role} {user.username}" + (f" of {user.org_code}" if user.org_code else ""))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    database = _database(settings)
+    if args.demo:
+        from donations import demo
+
+        if demo.load(database):
+            print("Loaded the demo programme.")
+        _print_demo_users(demo.credentials())
+    database.dispose()
+    print(f"Serving on http://{args.host}:{args.port}  (API docs: /docs)")
+    uvicorn.run(
+        "donations.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="donations",
+        description="Follow in-kind equipment donations from pledge to deployment.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="start the web app (creates or migrates the database)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="app processes (PostgreSQL)")
+    serve.add_argument("--demo", action="store_true", help="load the demo data into an empty database")
+    serve.set_defaults(handler=cmd_serve)
+
+    demo = commands.add_parser("demo", help="load the demo data set into an empty database")
+    demo.set_defaults(handler=cmd_demo)
+
+    create_user = commands.add_parser("create-user", help="create a user")
+    create_user.add_argument("username")
+    create_user.add_argument("--role", required=True, choices=["coordinator", "donor", "recipient"])
+    create_user.add_argument("--organisation", help="organisation code (donors and recipients)")
+    create_user.add_argument("--password", help="prompted for when not given")
+    create_user.add_argument("--display-name")
+    create_user.add_argument("--language", default="en", choices=["en", "fr"])
+    create_user.set_defaults(handler=cmd_create_user)
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade = db_commands.add_parser("upgrade", help="create or upgrade the schema")
+    upgrade.set_defaults(handler=cmd_db_upgrade)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()
+    except ValueError as exc:
+        print(f"error: invalid settings: {exc}", file=sys.stderr)
+        return 2
+    code: int = args.handler(args, settings)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from donations import migrate
+from donations.auth import api as auth_api
+from donations.config import Settings, get_settings
+from donations.db import Database
+from donations.errors import DomainError
+from donations.events import api as events_api
+from donations.organisations import api as organisations_api
+from donations.pledges import api as pledges_api
+from donations.reports import api as reports_api
+from donations.scans import api as scans_api
+from donations.shipments import api as shipments_api
+from donations.tags import api as tags_api
+from donations.users import api as users_api
+
+log = logging.getLogger("donations")
+
+DESCRIPTION = """
+Follow in-kind equipment donations between postal operators, from the donor's pledge through
+allocation, shipment, QR-tagged receipt and deployment.
+
+**Authentication**: `POST /api/v1/auth/token` with the form fields `username` and `password`
+returns a bearer token; send it as `Authorization: Bearer <token>` (the *Authorize* button
+above does this for you).
+
+**Errors** answer `{"detail": "..."}`: the message names the field or row at fault and, for a
+refused lifecycle step (409), the item's state and the actions allowed from it. Nothing is
+written when a request is refused.
+
+**Lists** answer `{"data": [...], "next": CURSOR_OR_NULL}`; pass `?after=CURSOR` for the next
+page and `?limit=` (1-1000, default 50).
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    database = Database(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.auto_migrate:
+            migrate.upgrade(database.engine)
+        yield
+        database.dispose()
+
+    app = FastAPI(
+        title="Donation tracker",
+        version="1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = database
+    _install_error_handlers(app)
+    for module in (
+        auth_api,
+        organisations_api,
+        users_api,
+        pledges_api,
+        shipments_api,
+        tags_api,
+        scans_api,
+        reports_api,
+        events_api,
+    ):
+        app.include_router(module.router)
+
+    @app.get(
+        "/healthz",
+        tags=["health"],
+        name="healthz",
+        responses={503: {"description": "The database does not answer."}},
+    )
+    def healthz(request: Request) -> JSONResponse:
+        """For load balancers: 200 when the database answers, 503 otherwise."""
+        try:
+            database.ping()
+        except Exception:  # noqa: BLE001 - any failure means "not healthy"
+            log.exception("health check failed")
+            return JSONResponse(
+                {"status": "unavailable", "detail": "database does not answer"}, status_code=503
+            )
+        return JSONResponse({"status": "ok"})
+
+    return app
+
+
+def _field_message(error: dict[str, Any]) -> str:
+    loc = [
+        str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "header", "form")
+    ]
+    message = str(error.get("msg", "invalid"))
+    message = message.removeprefix("Value error, ")
+    where = ".".join(loc)
+    if where and message.startswith(where.split(".")[-1] + ":"):
+        return message
+    return f"{where}: {message}" if where else message
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail, **exc.extra}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = list(exc.errors())
+        detail = "; ".join(_field_message(e) for e in errors) or "invalid request"
+        return JSONResponse({"detail": detail, "errors": _jsonable(errors)}, status_code=422)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
+        # The services check before they write; this is a concurrent request that won a race.
+        log.warning("integrity error: %s", exc.orig)
+        return JSONResponse(
+            {
+                "detail": "a concurrent change conflicted with this request; nothing was written, try again"
+            },
+            status_code=409,
+        )
+
+    @app.exception_handler(OperationalError)
+    async def operational_error(request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database error: %s", exc.orig)
+        return JSONResponse(
+            {"detail": "the database is busy or unavailable; nothing was written, try again"},
+            status_code=503,
+            headers={"Retry-After": "1"},
+        )
+
+
+def _jsonable(errors: list[Any]) -> list[dict[str, Any]]:
+    out = []
+    for e in errors:
+        out.append(
+            {
+                "loc": list(e.get("loc", ())),
+                "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
+        )
+    return out

@@ -1,0 +1,75 @@
+"""Who is asking: bearer-token authentication and role checks as chained dependencies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from donations.auth import service as auth_service
+from donations.db import SessionDep
+from donations.errors import Forbidden, Unauthorized
+from donations.events.service import Actor
+from donations.models import ApiToken, Role, User
+
+_bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token.")
+
+
+def optional_user(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User | None:
+    """The signed-in user, or None for an anonymous caller. A bad token is a 401, not
+    anonymous: a client that sends one wants to know it no longer works."""
+    if credentials is None:
+        return None
+    found = auth_service.user_for_token(session, credentials.credentials)
+    if found is None:
+        raise Unauthorized("invalid, expired or revoked token")
+    user, token = found
+    request.state.api_token = token
+    request.state.source = "api"
+    return user
+
+
+OptionalUser = Annotated[User | None, Depends(optional_user)]
+
+
+def current_user(user: OptionalUser) -> User:
+    if user is None:
+        raise Unauthorized("not authenticated: send Authorization: Bearer <token>")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def current_token(request: Request, user: CurrentUser) -> ApiToken:
+    token: ApiToken = request.state.api_token
+    return token
+
+
+def require_role(*roles: Role) -> Callable[[User], User]:
+    names = ", ".join(r.value for r in roles)
+
+    def check(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise Forbidden(f"this needs the role {names}; you are {user.role}")
+        return user
+
+    return check
+
+
+Coordinator = Annotated[User, Depends(require_role(Role.coordinator))]
+DonorOrCoordinator = Annotated[User, Depends(require_role(Role.donor, Role.coordinator))]
+RecipientOrCoordinator = Annotated[User, Depends(require_role(Role.recipient, Role.coordinator))]
+
+
+def actor(request: Request, user: CurrentUser) -> Actor:
+    return Actor(user=user, source=getattr(request.state, "source", "api"))
+
+
+ActorDep = Annotated[Actor, Depends(actor)]

@@ -1,0 +1,26 @@
+"""Every ORM model, imported in one place (Alembic autogenerate needs them all)."""
+
+from donations.models.allocation import Allocation
+from donations.models.api_token import ApiToken
+from donations.models.event import Event
+from donations.models.item import Item
+from donations.models.organisation import Organisation, OrganisationKind
+from donations.models.pledge import Pledge, PledgeStatus
+from donations.models.shipment import Shipment, ShipmentMode, ShipmentStatus
+from donations.models.user import Role, User
+
+__all__ = [
+    "Allocation",
+    "ApiToken",
+    "Event",
+    "Item",
+    "Organisation",
+    "OrganisationKind",
+    "Pledge",
+    "PledgeStatus",
+    "Role",
+    "Shipment",
+    "ShipmentMode",
+    "ShipmentStatus",
+    "User",
+]

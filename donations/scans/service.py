@@ -1,0 +1,168 @@
+"""Receiving and deploying items by their tag: the recipient's hot path. Never commits.
+
+Safe to repeat: the same `client_event_id`, or a receive of an item already received in
+the same condition (a deploy already made at the same site), answers the item as it is and
+writes nothing. The item row is locked first, so two concurrent scans of one item write
+one event.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from donations import clock, scope
+from donations.errors import Conflict, Invalid, NotFound
+from donations.events import service as event_service
+from donations.events.service import Actor
+from donations.lifecycle import Action, Condition, IllegalTransition, State, transition
+from donations.models import Item, Organisation, Pledge, Shipment, ShipmentStatus, User
+from donations.scans.schemas import ScanRequest
+from donations.shipments import repository as shipment_repository
+from donations.tags import InvalidTag, normalize_tag
+
+# A scan made this long before it reaches the server came from a device's offline queue.
+OFFLINE_AFTER = timedelta(minutes=10)
+
+
+def scan(session: Session, *, scan_in: ScanRequest, user: User, actor: Actor) -> tuple[Item, bool]:
+    """Apply a scan; returns the item and whether the request was a repeat (nothing written)."""
+    try:
+        tag = normalize_tag(scan_in.tag)
+    except InvalidTag as exc:
+        raise Invalid(f"tag: {exc}") from None
+    item = session.scalars(select(Item).where(Item.tag == tag).with_for_update()).first()
+    if item is None:
+        raise NotFound(f"no item with tag {tag}")
+    donor_id = session.scalar(select(Pledge.donor_id).where(Pledge.id == item.pledge_id))
+    if not scope.can_see_item(user, item, donor_id or -1):
+        raise NotFound(f"no item with tag {tag}")
+    if item.recipient_id is not None:
+        session.get(Organisation, item.recipient_id)  # loads item.recipient for the answer
+    key = actor.client_key(scan_in.client_event_id)
+    previous = event_service.find_by_client_key(session, key)
+    if previous is not None:
+        if previous.item_id != item.id:
+            raise Conflict(
+                f"client_event_id: {scan_in.client_event_id!r} was already used for another item"
+            )
+        return item, True
+    if scan_in.action == "receive":
+        return item, _receive(session, item, scan_in, actor)
+    return item, _deploy(session, item, scan_in, actor)
+
+
+def _source(actor: Actor, scan_in: ScanRequest) -> Actor:
+    offline = scan_in.scanned_at is not None and clock.now() - scan_in.scanned_at > OFFLINE_AFTER
+    source = "offline" if offline else ("scan" if actor.source in ("api", "scan") else actor.source)
+    return Actor(user=actor.user, source=source)
+
+
+def _apply(item: Item, action: Action) -> State:
+    try:
+        return transition(item.state, action)
+    except IllegalTransition as exc:
+        raise Conflict(f"item {item.tag}: {exc}") from None
+
+
+def _receive(session: Session, item: Item, scan_in: ScanRequest, actor: Actor) -> bool:
+    condition = scan_in.condition or Condition.good
+    if item.state == State.received and item.condition == condition:
+        return True
+    previous_state = item.state
+    item.state = _apply(item, Action.receive).value
+    item.condition = condition.value
+    item.received_at = scan_in.scanned_at or clock.now()
+    _event(
+        session,
+        item,
+        scan_in,
+        actor,
+        "item.received",
+        {
+            "condition": condition.value,
+            "from": previous_state,
+        },
+    )
+    _complete_shipment(session, item, actor)
+    return False
+
+
+def _deploy(session: Session, item: Item, scan_in: ScanRequest, actor: Actor) -> bool:
+    if item.state == State.deployed and item.site == scan_in.site:
+        return True
+    item.state = _apply(item, Action.deploy).value
+    item.site = scan_in.site
+    item.lat, item.lon = scan_in.lat, scan_in.lon
+    item.deployed_at = scan_in.scanned_at or clock.now()
+    _event(
+        session,
+        item,
+        scan_in,
+        actor,
+        "item.deployed",
+        {
+            "site": item.site,
+            "lat": item.lat,
+            "lon": item.lon,
+        },
+    )
+    return False
+
+
+def _event(
+    session: Session,
+    item: Item,
+    scan_in: ScanRequest,
+    actor: Actor,
+    kind: str,
+    data: dict[str, object],
+) -> None:
+    donor_id = session.scalar(select(Pledge.donor_id).where(Pledge.id == item.pledge_id))
+    if scan_in.note:
+        data["note"] = scan_in.note
+    if scan_in.scanned_at:
+        data["scanned_at"] = scan_in.scanned_at.isoformat()
+    event_service.record(
+        session,
+        actor=_source(actor, scan_in),
+        kind=kind,
+        item_id=item.id,
+        shipment_id=item.shipment_id,
+        pledge_id=item.pledge_id,
+        donor_id=donor_id,
+        recipient_id=item.recipient_id,
+        data=data,
+        client_event_id=scan_in.client_event_id,
+    )
+
+
+def _complete_shipment(session: Session, item: Item, actor: Actor) -> None:
+    """A dispatched shipment whose every item is received becomes `received`."""
+    if item.shipment_id is None:
+        return
+    shipment = session.scalars(
+        select(Shipment).where(Shipment.id == item.shipment_id).with_for_update()
+    ).first()
+    if shipment is None or shipment.status != ShipmentStatus.dispatched:
+        return
+    session.flush()
+    waiting = shipment_repository.count_in_states(
+        session, shipment.id, (State.in_transit.value, State.missing.value)
+    )
+    if waiting:
+        return
+    shipment.status = ShipmentStatus.received.value
+    shipment.received_at = clock.now()
+    event_service.record(
+        session,
+        actor=actor,
+        kind="shipment.received",
+        shipment_id=shipment.id,
+        pledge_id=shipment.pledge_id,
+        donor_id=shipment.origin_id,
+        recipient_id=shipment.destination_id,
+        data={"items": shipment_repository.counts(session, shipment.id)[0]},
+    )

@@ -1,0 +1,94 @@
+"""Select statements for shipments and their items."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session, joinedload
+
+from donations import scope
+from donations.models import Item, Shipment, User
+
+RECEIVED_STATES = ("received", "deployed")
+
+
+def item_count_col() -> ColumnElement[int]:
+    return select(func.count(Item.id)).where(Item.shipment_id == Shipment.id).scalar_subquery()
+
+
+def received_count_col() -> ColumnElement[int]:
+    return (
+        select(func.count(Item.id))
+        .where(Item.shipment_id == Shipment.id, Item.state.in_(RECEIVED_STATES))
+        .scalar_subquery()
+    )
+
+
+def with_counts() -> Select[tuple[Shipment, int, int]]:
+    return select(Shipment, item_count_col(), received_count_col()).options(
+        joinedload(Shipment.origin), joinedload(Shipment.destination)
+    )
+
+
+def list_shipments(
+    session: Session,
+    *,
+    user: User,
+    after: int | None,
+    limit: int,
+    status: str | None = None,
+    pledge_id: int | None = None,
+) -> Sequence[tuple[Shipment, int, int]]:
+    """Newest first."""
+    stmt = with_counts().where(scope.shipments(user)).order_by(Shipment.id.desc()).limit(limit)
+    if after is not None:
+        stmt = stmt.where(Shipment.id < after)
+    if status:
+        stmt = stmt.where(Shipment.status == status)
+    if pledge_id is not None:
+        stmt = stmt.where(Shipment.pledge_id == pledge_id)
+    return [tuple(row) for row in session.execute(stmt).all()]  # type: ignore[misc]
+
+
+def get(session: Session, shipment_id: int, *, lock: bool = False) -> Shipment | None:
+    stmt = (
+        select(Shipment)
+        .options(joinedload(Shipment.origin), joinedload(Shipment.destination))
+        .where(Shipment.id == shipment_id)
+    )
+    if lock:
+        stmt = stmt.with_for_update(of=Shipment)
+    return session.scalars(stmt).first()
+
+
+def counts(session: Session, shipment_id: int) -> tuple[int, int]:
+    row = session.execute(
+        select(item_count_col(), received_count_col()).where(Shipment.id == shipment_id)
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def items(
+    session: Session, shipment_id: int, *, states: tuple[str, ...] | None = None
+) -> Sequence[Item]:
+    stmt = (
+        select(Item)
+        .options(joinedload(Item.recipient))
+        .where(Item.shipment_id == shipment_id)
+        .order_by(Item.id)
+    )
+    if states:
+        stmt = stmt.where(Item.state.in_(states))
+    return session.scalars(stmt).all()
+
+
+def count_in_states(session: Session, shipment_id: int, states: tuple[str, ...]) -> int:
+    return int(
+        session.scalar(
+            select(func.count(Item.id)).where(
+                Item.shipment_id == shipment_id, Item.state.in_(states)
+            )
+        )
+        or 0
+    )

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from donations.auth.passwords import password_problem
+from donations.models import Role, User
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "tonga.receiving",
+                    "password": "a long passphrase",
+                    "role": "recipient",
+                    "organisation": "TOPOST",
+                    "display_name": "Sione Fifita",
+                    "language": "en",
+                }
+            ]
+        }
+    )
+
+    username: str = Field(description="2-64 lower-case letters, digits, dots, dashes, underscores.")
+    password: str = Field(description="At least 10 characters.")
+    role: Role
+    organisation: str | None = Field(
+        None, description="Organisation code; required for donors and recipients."
+    )
+    display_name: str | None = Field(None, max_length=200)
+    language: Literal["en", "fr"] = "en"
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, value: str) -> str:
+        value = value.strip().lower()
+        if not USERNAME_RE.match(value):
+            raise ValueError("use 2-64 lower-case letters, digits, dots, dashes or underscores")
+        return value
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value: str) -> str:
+        problem = password_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+class UserRead(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    organisation: str | None = Field(description="Organisation code, or null.")
+    active: bool
+    language: str
+
+    @classmethod
+    def of(cls, user: User) -> UserRead:
+        return cls(
+            id=user.id,
+            username=user.username,
+            display_name=user.display_name,
+            role=user.role,
+            organisation=user.org_code,
+            active=user.active,
+            language=user.language,
+        )

@@ -1,0 +1,72 @@
+"""The item lifecycle: every state x every action, allowed or refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from donations.lifecycle import (
+    EVENT_KINDS,
+    Action,
+    IllegalTransition,
+    State,
+    allowed_actions,
+    can,
+    transition,
+)
+
+# The whole table of DESIGN.md: (state, action) -> new state. Everything else is refused.
+ALLOWED = {
+    (State.pledged, Action.pack): State.packed,
+    (State.packed, Action.unpack): State.pledged,
+    (State.packed, Action.dispatch): State.in_transit,
+    (State.in_transit, Action.receive): State.received,
+    (State.in_transit, Action.close): State.missing,
+    (State.missing, Action.receive): State.received,
+    (State.received, Action.deploy): State.deployed,
+}
+ALL_PAIRS = [(s, a) for s in State for a in Action]
+
+
+class TestTransition:
+    @pytest.mark.parametrize(("state", "action"), [p for p in ALL_PAIRS if p in ALLOWED])
+    def test_allowed_action_gives_the_new_state(self, state: State, action: Action) -> None:
+        assert transition(state, action) == ALLOWED[(state, action)]
+        assert can(state, action)
+
+    @pytest.mark.parametrize(("state", "action"), [p for p in ALL_PAIRS if p not in ALLOWED])
+    def test_refused_action_names_state_and_allowed_actions(self, state: State, action: Action) -> None:
+        with pytest.raises(IllegalTransition) as info:
+            transition(state, action)
+        message = str(info.value)
+        assert f"cannot {action.value}" in message
+        assert f"that is {state.value}" in message
+        allowed = [a.value for (s, a) in ALLOWED if s == state]
+        for name in allowed:
+            assert name in message.split("allowed from")[1]
+        if not allowed:
+            assert "none (final state)" in message
+        assert info.value.state == state and info.value.action == action
+        assert not can(state, action)
+
+    def test_accepts_plain_strings(self) -> None:
+        assert transition("in_transit", "receive") is State.received
+
+    def test_unknown_state_is_a_value_error(self) -> None:
+        with pytest.raises(ValueError):
+            transition("lost", "receive")
+
+
+class TestAllowedActions:
+    @pytest.mark.parametrize("state", list(State))
+    def test_lists_exactly_the_allowed_actions(self, state: State) -> None:
+        assert set(allowed_actions(state)) == {a for (s, a) in ALLOWED if s == state}
+
+    def test_deployed_is_final(self) -> None:
+        assert allowed_actions(State.deployed) == ()
+
+
+class TestEventKinds:
+    def test_every_action_writes_an_item_event(self) -> None:
+        assert set(EVENT_KINDS) == set(Action)
+        assert EVENT_KINDS[Action.close] == "item.missing"
+        assert all(kind.startswith("item.") for kind in EVENT_KINDS.values())
