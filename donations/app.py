@@ -95,7 +95,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
         return JSONResponse({"status": "ok"})
 
+    _document_extra_schemas(app)
     return app
+
+
+def _document_extra_schemas(app: FastAPI) -> None:
+    """Add the schemas that routes reading their body by hand (JSON or a file upload) refer
+    to from `openapi_extra`."""
+    from fastapi.openapi.utils import get_openapi
+
+    from donations.pledges.schemas import ItemsCreate
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+            extra = ItemsCreate.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(extra.pop("$defs", {}))
+            schemas["ItemsCreate"] = extra
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _field_message(error: dict[str, Any]) -> str:
@@ -127,7 +153,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         log.warning("integrity error: %s", exc.orig)
         return JSONResponse(
             {
-                "detail": "a concurrent change conflicted with this request; nothing was written, try again"
+                "detail": "a concurrent change conflicted with this request; "
+                "nothing was written, try again"
             },
             status_code=409,
         )

@@ -12,7 +12,7 @@ import pytest
 from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from donations import migrate
 from donations.app import create_app
@@ -34,7 +34,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return f"database: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite (set DONATIONS_TEST_DATABASE_URL for PostgreSQL)'}"
+    if PG_URL:
+        return f"database: PostgreSQL {PG_URL}"
+    return "database: SQLite (set DONATIONS_TEST_DATABASE_URL for PostgreSQL)"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -60,21 +62,36 @@ def _tables() -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def template_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+def pg_url() -> Iterator[str | None]:
+    """A PostgreSQL database of this test run's own (one per process, so runs never share
+    one), created next to DONATIONS_TEST_DATABASE_URL and dropped at the end."""
+    if not PG_URL:
+        yield None
+        return
+    base = make_url(PG_URL)
+    name = f"{base.database}_{os.getpid()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001
+        pytest.exit(f"PostgreSQL at {PG_URL} is not usable: {exc}", returncode=3)
+    url = base.set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory: pytest.TempPathFactory, pg_url: str | None) -> str:
     """A migrated database: a SQLite file to copy, or the PostgreSQL database itself."""
-    if PG_URL:
-        engine = create_engine(PG_URL)
-        try:
-            with engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-        except Exception as exc:  # noqa: BLE001
-            pytest.exit(f"PostgreSQL at {PG_URL} is not usable: {exc}", returncode=3)
-        engine.dispose()
-        database = Database(Settings(database_url=PG_URL, environment="test"))
+    if pg_url:
+        database = Database(Settings(database_url=pg_url, environment="test"))
         migrate.upgrade(database.engine)
         database.dispose()
-        return PG_URL
+        return pg_url
     path = tmp_path_factory.mktemp("template") / "template.db"
     database = Database(Settings(database_url=f"sqlite:///{path}", environment="test"))
     migrate.upgrade(database.engine)
@@ -88,11 +105,11 @@ def template_database(tmp_path_factory: pytest.TempPathFactory) -> str:
 def database_url(template_database: str, tmp_path: Path) -> str:
     """A fresh, migrated, empty database for one test."""
     if PG_URL:
-        engine = create_engine(PG_URL)
+        engine = create_engine(template_database)
         with engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {', '.join(_tables())} RESTART IDENTITY CASCADE"))
         engine.dispose()
-        return PG_URL
+        return template_database
     target = tmp_path / "test.db"
     shutil.copyfile(template_database, target)
     return f"sqlite:///{target}"
@@ -128,7 +145,7 @@ def db(app: FastAPI) -> Database:
 
 
 @pytest.fixture
-def world(client: TestClient, db: Database) -> "World":
+def world(client: TestClient, db: Database) -> World:
     from tests.factories import build_world
 
     return build_world(client, db)
