@@ -33,6 +33,28 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
+_used_postgres = False
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not PG_URL:
+        return
+    try:
+        engine = create_engine(PG_URL)
+        with engine.connect() as conn:
+            assert conn.dialect.name == "postgresql", f"{PG_URL} is not PostgreSQL"
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001
+        pytest.exit(f"PostgreSQL at {PG_URL} is not usable: {exc}", returncode=3)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if REQUIRE_PG and not _used_postgres and exitstatus == 0:
+        session.exitstatus = 1
+        print("\nDONATIONS_TEST_REQUIRE_POSTGRES=1 but no test used PostgreSQL")  # noqa: T201
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     if PG_URL:
         return f"database: PostgreSQL {PG_URL}"
@@ -78,6 +100,8 @@ def pg_url() -> Iterator[str | None]:
     except Exception as exc:  # noqa: BLE001
         pytest.exit(f"PostgreSQL at {PG_URL} is not usable: {exc}", returncode=3)
     url = base.set(database=name).render_as_string(hide_password=False)
+    global _used_postgres
+    _used_postgres = True
     yield url
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
