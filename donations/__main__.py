@@ -27,6 +27,10 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from donations import demo
 
+    if settings.environment == "production":
+        print("error: the demo data (with its published passwords) is not loaded in production",
+              file=sys.stderr)
+        return 2
     database = _database(settings)
     if demo.load(database):
         print("Loaded the demo programme: Korea Post's 200 green computers for nine Pacific posts.")
@@ -78,13 +82,18 @@ def cmd_create_user(args: argparse.Namespace, settings: Settings) -> int:
     except DomainError as exc:
         print(f"error: {exc.detail}", file=sys.stderr)
         return 2
-    print(f"created {user.role} {user.username}" + (f" of {user.org_code}" if user.org_code else ""))
+    print(
+        f"created {user.role} {user.username}" + (f" of {user.org_code}" if user.org_code else "")
+    )
     return 0
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    if args.demo and settings.environment == "production":
+        print("error: --demo (published passwords) is refused in production", file=sys.stderr)
+        return 2
     database = _database(settings)
     if args.demo:
         from donations import demo
@@ -113,11 +122,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="start the web app (creates or migrates the database)")
+    serve = commands.add_parser(
+        "serve", help="start the web app (creates or migrates the database)"
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1, help="app processes (PostgreSQL)")
-    serve.add_argument("--demo", action="store_true", help="load the demo data into an empty database")
+    serve.add_argument(
+        "--demo", action="store_true", help="load the demo data into an empty database"
+    )
     serve.set_defaults(handler=cmd_serve)
 
     demo = commands.add_parser("demo", help="load the demo data set into an empty database")
