@@ -9,15 +9,22 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
-from donations import migrate
+from donations import migrate, web
 from donations.auth import api as auth_api
+from donations.auth import views as auth_views
+from donations.auth.web import LoginRequired, login_url
 from donations.config import Settings, get_settings
 from donations.db import Database
 from donations.errors import DomainError
 from donations.events import api as events_api
+from donations.home import views as home_views
 from donations.organisations import api as organisations_api
 from donations.pledges import api as pledges_api
 from donations.reports import api as reports_api
@@ -64,7 +71,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = database
+    app.add_middleware(GZipMiddleware, minimum_size=600)
+    app.mount("/static", CachedStaticFiles(directory=web.STATIC_DIR), name="static")
     _install_error_handlers(app)
+    for views in (auth_views, home_views):
+        app.include_router(views.router)
     for module in (
         auth_api,
         organisations_api,
@@ -136,10 +147,74 @@ def _field_message(error: dict[str, Any]) -> str:
     return f"{where}: {message}" if where else message
 
 
+class CachedStaticFiles(StaticFiles):
+    """Static files are referenced with their content hash (`?v=`), so they never go stale."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if response.status_code == 200:
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith("/api/") or path in ("/healthz", "/openapi.json")
+
+
+ERROR_TITLES = {
+    400: "Bad request",
+    401: "Sign in first",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Not possible now",
+    413: "Too large",
+    422: "Check the form",
+}
+
+
+def _html_error(request: Request, status_code: int, message: str) -> Response:
+    """A friendly page, or for an htmx action a toast that leaves the page as it is."""
+    from donations.i18n import gettext
+
+    if web.is_htmx(request) and request.headers.get("hx-boosted") != "true":
+        web.context(request)  # sets the language
+        body = web.env.get_template("macros/toast.html").module.oob_toast(message)  # type: ignore[attr-defined]
+        response = Response(str(body), status_code=status_code, media_type="text/html")
+        response.headers["HX-Reswap"] = "none"
+        return response
+    title = gettext(ERROR_TITLES.get(status_code, "Something went wrong"))
+    return web.render(
+        request,
+        "errors/error.html",
+        {"status_code": status_code, "title": title, "message": message},
+        status_code=status_code,
+    )
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail, **exc.extra}, status_code=exc.status_code)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": exc.detail, **exc.extra}, status_code=exc.status_code)
+        if isinstance(exc, LoginRequired):
+            return web.redirect(request, login_url(exc.extra.get("next")))
+        return _html_error(request, exc.status_code, exc.detail)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_json(request):
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
+        from donations.i18n import gettext
+
+        message = (
+            gettext("There is no page at this address.")
+            if exc.status_code == 404
+            else str(exc.detail)
+        )
+        return _html_error(request, exc.status_code, message)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     token_ttl_hours: int = Field(
         24 * 30, ge=1, description="Lifetime of API bearer tokens, in hours."
     )
+    session_ttl_hours: int = Field(
+        24 * 14, ge=1, description="How long a browser stays signed in, in hours."
+    )
     auto_migrate: bool = Field(
         True, description="Create or upgrade the database schema when the app starts."
     )
@@ -62,6 +65,11 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are marked Secure when the app is served over https."""
+        return self.base_url.startswith("https://")
 
     @property
     def public_base_url(self) -> str:

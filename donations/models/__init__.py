@@ -8,6 +8,7 @@ from donations.models.organisation import Organisation, OrganisationKind
 from donations.models.pledge import Pledge, PledgeStatus
 from donations.models.shipment import Shipment, ShipmentMode, ShipmentStatus
 from donations.models.user import Role, User
+from donations.models.web_session import WebSession
 
 __all__ = [
     "Allocation",
@@ -23,4 +24,5 @@ __all__ = [
     "ShipmentMode",
     "ShipmentStatus",
     "User",
+    "WebSession",
 ]

@@ -46,4 +46,6 @@ class Shipment(Base):
     created_at: Mapped[CreatedAt]
 
     origin: Mapped[Organisation] = relationship(foreign_keys=[origin_id], lazy="raise_on_sql")
-    destination: Mapped[Organisation] = relationship(foreign_keys=[destination_id], lazy="raise_on_sql")
+    destination: Mapped[Organisation] = relationship(
+        foreign_keys=[destination_id], lazy="raise_on_sql"
+    )
