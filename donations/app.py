@@ -29,8 +29,10 @@ from donations.organisations import api as organisations_api
 from donations.pledges import api as pledges_api
 from donations.reports import api as reports_api
 from donations.scans import api as scans_api
+from donations.scans import views as scan_views
 from donations.shipments import api as shipments_api
 from donations.tags import api as tags_api
+from donations.tags import views as tag_views
 from donations.users import api as users_api
 
 log = logging.getLogger("donations")
@@ -74,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=600)
     app.mount("/static", CachedStaticFiles(directory=web.STATIC_DIR), name="static")
     _install_error_handlers(app)
-    for views in (auth_views, home_views):
+    for views in (auth_views, home_views, tag_views, scan_views):
         app.include_router(views.router)
     for module in (
         auth_api,

@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date, format_datetime
+from babel.dates import UTC, format_date, format_time
 from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
@@ -80,11 +80,15 @@ env.globals["static_url"] = static_url
 
 
 def _format_date(value: date | datetime | None, style: str = "medium") -> str:
+    """A date in the page's language; a time is shown to the minute, in UTC."""
     if value is None:
         return ""
+    locale = i18n.current_language()
     if isinstance(value, datetime):
-        return format_datetime(value, style, tzinfo=value.tzinfo, locale=i18n.current_language())
-    return format_date(value, style, locale=i18n.current_language())
+        when = clock.as_utc(value)
+        day = format_date(when.date(), style, locale=locale)
+        return f"{day}, {format_time(when, 'short', tzinfo=UTC, locale=locale)} UTC"
+    return format_date(value, style, locale=locale)
 
 
 def _format_number(value: float | int | None) -> str:
