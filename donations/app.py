@@ -29,6 +29,7 @@ from donations.organisations import api as organisations_api
 from donations.pledges import api as pledges_api
 from donations.reports import api as reports_api
 from donations.scans import api as scans_api
+from donations.pledges import views as pledge_views
 from donations.scans import views as scan_views
 from donations.shipments import api as shipments_api
 from donations.tags import api as tags_api
@@ -76,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=600)
     app.mount("/static", CachedStaticFiles(directory=web.STATIC_DIR), name="static")
     _install_error_handlers(app)
-    for views in (auth_views, home_views, tag_views, scan_views):
+    for views in (auth_views, home_views, tag_views, scan_views, pledge_views):
         app.include_router(views.router)
     for module in (
         auth_api,
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         scans_api,
         reports_api,
         events_api,
+        __import__("donations.labels.api", fromlist=["router"]),
     ):
         app.include_router(module.router)
 

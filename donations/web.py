@@ -311,3 +311,27 @@ def redirect(
 def hx_redirect(request: Request, url: str) -> Response:
     response = Response(status_code=204, headers={"HX-Redirect": url})
     return finish(request, response)
+
+
+# --- forms -----------------------------------------------------------------------------------
+
+
+def field_errors(exc: Any) -> dict[str, str]:
+    """{field: message} from a pydantic ValidationError, translated, for re-rendered forms.
+
+    Model-level messages written as "field: message" are put on that field.
+    """
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        message = str(error["msg"]).removeprefix("Value error, ")
+        loc = [str(p) for p in error.get("loc", ())]
+        field = loc[0] if loc else "__all__"
+        if ":" in message and (not loc or field == "__all__"):
+            field, message = (part.strip() for part in message.split(":", 1))
+        errors.setdefault(field.split(",")[0], i18n.gettext(message))
+    return errors
+
+
+def form_dict(form: Mapping[str, Any]) -> dict[str, str]:
+    """What the user typed, to put back in a re-rendered form."""
+    return {k: v for k, v in form.items() if isinstance(v, str) and k != CSRF_FIELD}
