@@ -27,11 +27,12 @@ from donations.events import api as events_api
 from donations.home import views as home_views
 from donations.organisations import api as organisations_api
 from donations.pledges import api as pledges_api
+from donations.pledges import views as pledge_views
 from donations.reports import api as reports_api
 from donations.scans import api as scans_api
-from donations.pledges import views as pledge_views
 from donations.scans import views as scan_views
 from donations.shipments import api as shipments_api
+from donations.shipments import views as shipment_views
 from donations.tags import api as tags_api
 from donations.tags import views as tag_views
 from donations.users import api as users_api
@@ -77,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=600)
     app.mount("/static", CachedStaticFiles(directory=web.STATIC_DIR), name="static")
     _install_error_handlers(app)
-    for views in (auth_views, home_views, tag_views, scan_views, pledge_views):
+    for views in (auth_views, home_views, tag_views, scan_views, pledge_views, shipment_views):
         app.include_router(views.router)
     for module in (
         auth_api,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
@@ -24,7 +25,7 @@ def allocated_col() -> ColumnElement[int]:
     )
 
 
-def pledges_with_counts() -> Select[tuple[Pledge, int, int]]:
+def pledges_with_counts() -> Select[Pledge, int, int]:
     return select(Pledge, item_count_col(), allocated_col()).options(joinedload(Pledge.donor))
 
 
@@ -98,6 +99,12 @@ def existing_serials(session: Session, pledge_id: int, serials: list[str]) -> se
     return found
 
 
+def has_visible_items(session: Session, *, pledge_id: int, user: User) -> bool:
+    """Whether the user may see at least one item of the pledge."""
+    stmt = select(Item.id).where(Item.pledge_id == pledge_id, scope.items(user)).limit(1)
+    return session.scalar(stmt) is not None
+
+
 def list_items(
     session: Session,
     *,
@@ -131,8 +138,15 @@ def search_items(q: str) -> ColumnElement[bool]:
         Item.serial == q,
         Item.serial.startswith(q, autoescape=True),
     ]
-    try:
+    with contextlib.suppress(InvalidTag):
         conditions.append(Item.tag == normalize_tag(q))
-    except InvalidTag:
-        pass
     return or_(*conditions)
+
+
+def count_in_state(session: Session, pledge_id: int, state: str) -> int:
+    return int(
+        session.scalar(
+            select(func.count(Item.id)).where(Item.pledge_id == pledge_id, Item.state == state)
+        )
+        or 0
+    )
