@@ -24,6 +24,7 @@ from donations.config import Settings, get_settings
 from donations.db import Database
 from donations.errors import DomainError
 from donations.events import api as events_api
+from donations.events import views as event_views
 from donations.home import views as home_views
 from donations.organisations import api as organisations_api
 from donations.pledges import api as pledges_api
@@ -78,7 +79,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=600)
     app.mount("/static", CachedStaticFiles(directory=web.STATIC_DIR), name="static")
     _install_error_handlers(app)
-    for views in (auth_views, home_views, tag_views, scan_views, pledge_views, shipment_views):
+    for views in (
+        auth_views,
+        home_views,
+        tag_views,
+        scan_views,
+        pledge_views,
+        shipment_views,
+        event_views,
+    ):
         app.include_router(views.router)
     for module in (
         auth_api,
