@@ -32,6 +32,7 @@ from donations.pledges import views as pledge_views
 from donations.reports import api as reports_api
 from donations.scans import api as scans_api
 from donations.scans import views as scan_views
+from donations.security import SecurityHeaders
 from donations.shipments import api as shipments_api
 from donations.shipments import views as shipment_views
 from donations.tags import api as tags_api
@@ -73,10 +74,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db = database
     app.add_middleware(GZipMiddleware, minimum_size=600)
+    app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     app.mount("/static", CachedStaticFiles(directory=web.STATIC_DIR), name="static")
     _install_error_handlers(app)
     for views in (
@@ -121,7 +125,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"status": "ok"})
 
     _document_extra_schemas(app)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> Response:
+        """The API reference, from the vendored Swagger UI (works offline)."""
+        return Response(DOCS_PAGE, media_type="text/html")
+
     return app
+
+
+DOCS_PAGE = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Donation tracker API</title>
+<link rel="stylesheet" href="{web.static_url("vendor/swagger-ui/swagger-ui.css")}">
+<link rel="icon" href="{web.static_url("favicon.svg")}" type="image/svg+xml">
+</head><body><div id="swagger-ui"></div>
+<script src="{web.static_url("vendor/swagger-ui/swagger-ui-bundle.js")}"></script>
+<script src="{web.static_url("js/swagger-init.js")}"></script>
+</body></html>"""
 
 
 def _document_extra_schemas(app: FastAPI) -> None:
@@ -143,10 +165,24 @@ def _document_extra_schemas(app: FastAPI) -> None:
             extra = ItemsCreate.model_json_schema(ref_template="#/components/schemas/{model}")
             schemas.update(extra.pop("$defs", {}))
             schemas["ItemsCreate"] = extra
+            _summaries_from_docstrings(spec)
             app.openapi_schema = spec
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _summaries_from_docstrings(spec: dict[str, Any]) -> None:
+    """Each operation's summary is the first sentence of its description (its docstring),
+    not the route's name."""
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            first = operation.get("description", "").strip().split("\n\n")[0].replace("\n", " ")
+            sentence = first.split(". ")[0].rstrip(".").rstrip(":")
+            if len(sentence) > 100:
+                sentence = sentence[:100].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+            if sentence:
+                operation["summary"] = sentence
 
 
 def _field_message(error: dict[str, Any]) -> str:
