@@ -28,8 +28,10 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from donations import demo
 
     if settings.environment == "production":
-        print("error: the demo data (with its published passwords) is not loaded in production",
-              file=sys.stderr)
+        print(
+            "error: the demo data (with its published passwords) is not loaded in production",
+            file=sys.stderr,
+        )
         return 2
     database = _database(settings)
     if demo.load(database):
@@ -115,6 +117,32 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from donations.backup import BackupError, backup
+
+    try:
+        print(backup(settings, Path(args.path)))
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from donations.backup import BackupError, restore
+
+    try:
+        print(restore(settings, Path(args.path)))
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="donations",
@@ -144,6 +172,14 @@ def build_parser() -> argparse.ArgumentParser:
     create_user.add_argument("--display-name")
     create_user.add_argument("--language", default="en", choices=["en", "fr"])
     create_user.set_defaults(handler=cmd_create_user)
+
+    backup = commands.add_parser("backup", help="write a consistent copy of the database")
+    backup.add_argument("path", help="the backup file to create")
+    backup.set_defaults(handler=cmd_backup)
+
+    restore = commands.add_parser("restore", help="replace the SQLite database with a backup")
+    restore.add_argument("path", help="a file written by `donations backup`")
+    restore.set_defaults(handler=cmd_restore)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
