@@ -25,8 +25,11 @@ def sqlite_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
 
 
 def count(path: Path, table: str) -> int:
-    with sqlite3.connect(path) as conn:
+    conn = sqlite3.connect(path)
+    try:
         return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    finally:
+        conn.close()
 
 
 class TestDbUpgrade:
@@ -132,9 +135,11 @@ class TestBackup:
         assert cli.main(["backup", str(target)]) == 0
         assert "integrity check ok" in capsys.readouterr().out
         assert count(target, "items") == items
-        with sqlite3.connect(sqlite_env) as conn:  # damage after the backup
+        conn = sqlite3.connect(sqlite_env)  # damage after the backup
+        with conn:
             conn.execute("DROP TRIGGER events_no_delete")
             conn.execute("DELETE FROM events")
+        conn.close()
         assert count(sqlite_env, "events") == 0
         assert cli.main(["restore", str(target)]) == 0
         assert count(sqlite_env, "events") > 0
