@@ -5,22 +5,28 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from donations import migrate
 from donations.config import Settings, get_settings
 from donations.db import Database
 
 
-def _database(settings: Settings) -> Database:
+@contextmanager
+def _database(settings: Settings) -> Iterator[Database]:
+    """The database, created or migrated as needed, and closed when the command ends."""
     database = Database(settings)
-    migrate.upgrade(database.engine)
-    return database
+    try:
+        migrate.upgrade(database.engine)
+        yield database
+    finally:
+        database.dispose()
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
-    database = _database(settings)
-    print(f"database at revision {migrate.current_revision(database.engine)}")
+    with _database(settings) as database:
+        print(f"database at revision {migrate.current_revision(database.engine)}")
     return 0
 
 
@@ -33,8 +39,9 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    database = _database(settings)
-    if demo.load(database):
+    with _database(settings) as database:
+        loaded = demo.load(database)
+    if loaded:
         print("Loaded the demo programme: Korea Post's 200 green computers for nine Pacific posts.")
     else:
         print("The database already has data; the demo data set was not loaded.")
@@ -63,7 +70,6 @@ def cmd_create_user(args: argparse.Namespace, settings: Settings) -> int:
         if password != getpass.getpass("Repeat password: "):
             print("error: the passwords differ", file=sys.stderr)
             return 2
-    database = _database(settings)
     try:
         user_in = UserCreate(
             username=args.username,
@@ -73,7 +79,7 @@ def cmd_create_user(args: argparse.Namespace, settings: Settings) -> int:
             display_name=args.display_name,
             language=args.language,
         )
-        with database.session() as session:
+        with _database(settings) as database, database.session() as session:
             user = user_service.create(session, user_in=user_in, actor=Actor(None, source="cli"))
             session.commit()
     except ValidationError as exc:
@@ -96,14 +102,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.demo and settings.environment == "production":
         print("error: --demo (published passwords) is refused in production", file=sys.stderr)
         return 2
-    database = _database(settings)
-    if args.demo:
-        from donations import demo
+    with _database(settings) as database:
+        if args.demo:
+            from donations import demo
 
-        if demo.load(database):
-            print("Loaded the demo programme.")
-        _print_demo_users(demo.credentials())
-    database.dispose()
+            if demo.load(database):
+                print("Loaded the demo programme.")
+            _print_demo_users(demo.credentials())
     print(f"Serving on http://{args.host}:{args.port}  (API docs: /docs)")
     uvicorn.run(
         "donations.app:create_app",
