@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
@@ -26,6 +26,8 @@ from donations.errors import DomainError
 from donations.events import api as events_api
 from donations.events import views as event_views
 from donations.home import views as home_views
+from donations.i18n import LanguageMiddleware
+from donations.labels import api as labels_api
 from donations.organisations import api as organisations_api
 from donations.pledges import api as pledges_api
 from donations.pledges import views as pledge_views
@@ -81,6 +83,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = database
     app.add_middleware(GZipMiddleware, minimum_size=600)
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
+    app.add_middleware(
+        LanguageMiddleware, cookie=web.LANG_COOKIE, default=settings.default_language
+    )
     app.mount("/static", CachedStaticFiles(directory=web.STATIC_DIR), name="static")
     _install_error_handlers(app)
     for views in (
@@ -91,6 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pledge_views,
         shipment_views,
         event_views,
+        __import__("donations.dashboard.views", fromlist=["router"]),
+        *(__import__(f"donations.{m}.views", fromlist=["r"]) for m in ("organisations", "users")),
     ):
         app.include_router(views.router)
     for module in (
@@ -103,7 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         scans_api,
         reports_api,
         events_api,
-        __import__("donations.labels.api", fromlist=["router"]),
+        labels_api,
     ):
         app.include_router(module.router)
 
@@ -283,6 +290,11 @@ def _install_error_handlers(app: FastAPI) -> None:
             },
             status_code=409,
         )
+
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError) -> JSONResponse:
+        # A value the database cannot hold (an id beyond its integer range, say).
+        return JSONResponse({"detail": "a value is out of range for this field"}, status_code=422)
 
     @app.exception_handler(OperationalError)
     async def operational_error(request: Request, exc: OperationalError) -> JSONResponse:

@@ -18,12 +18,25 @@ from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 LANGUAGES = ("en", "fr")
 DEFAULT_LANGUAGE = "en"
 LOCALE_DIR = Path(__file__).parent / "locale"
 
-_language: ContextVar[str] = ContextVar("language", default=DEFAULT_LANGUAGE)
+
+class _Box:
+    """The request's language, shared by every context copied from the request's (the
+    threadpool runs sync dependencies and handlers in copies), so a dependency that learns
+    the user's preference can change it for the handler too."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+
+_language: ContextVar[_Box | None] = ContextVar("language", default=None)
 
 
 @lru_cache
@@ -40,12 +53,14 @@ def translations(language: str) -> NullTranslations:
 
 
 def current_language() -> str:
-    return _language.get()
+    box = _language.get()
+    return box.value if box is not None else DEFAULT_LANGUAGE
 
 
 @contextmanager
 def language(code: str) -> Iterator[None]:
-    token = _language.set(code if code in LANGUAGES else DEFAULT_LANGUAGE)
+    """Translate into `code` inside the block (a request, a test, a command)."""
+    token = _language.set(_Box(code if code in LANGUAGES else DEFAULT_LANGUAGE))
     try:
         yield
     finally:
@@ -53,15 +68,21 @@ def language(code: str) -> Iterator[None]:
 
 
 def set_language(code: str) -> None:
-    _language.set(code if code in LANGUAGES else DEFAULT_LANGUAGE)
+    """Change the current request's language (visible to the rest of the request)."""
+    value = code if code in LANGUAGES else DEFAULT_LANGUAGE
+    box = _language.get()
+    if box is None:
+        _language.set(_Box(value))
+    else:
+        box.value = value
 
 
 def gettext(message: str) -> str:
-    return translations(_language.get()).gettext(message)
+    return translations(current_language()).gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
-    return translations(_language.get()).ngettext(singular, plural, n)
+    return translations(current_language()).ngettext(singular, plural, n)
 
 
 _ = gettext
@@ -85,3 +106,29 @@ def negotiate(accept_language: str | None) -> str | None:
     preferred = [tag for _q, _p, tag in sorted(weighted)]
     negotiated = Locale.negotiate(preferred, list(LANGUAGES), sep="_")
     return str(negotiated.language) if negotiated else None
+
+
+class LanguageMiddleware:
+    """Starts every request in the language its browser asks for (the footer's choice, then
+    Accept-Language); a signed-in user's preference replaces it once the user is known."""
+
+    def __init__(self, app: ASGIApp, *, cookie: str, default: str) -> None:
+        self.app = app
+        self.cookie = cookie.encode()
+        self.default = default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(("/api/", "/static/")):
+            await self.app(scope, receive, send)  # the JSON API stays in English
+            return
+        chosen, accept = None, None
+        for name, value in scope.get("headers", []):
+            if name == b"cookie":
+                for part in value.split(b";"):
+                    key, _sep, val = part.strip().partition(b"=")
+                    if key == self.cookie and val.decode("latin-1") in LANGUAGES:
+                        chosen = val.decode("latin-1")
+            elif name == b"accept-language":
+                accept = value.decode("latin-1")
+        with language(chosen or negotiate(accept) or self.default):
+            await self.app(scope, receive, send)

@@ -16,6 +16,7 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
+MAX_CURSOR = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 
 class Page(BaseModel, Generic[T]):
@@ -43,7 +44,9 @@ def page_params(
         try:
             cursor = int(after)
         except ValueError:
-            raise Invalid(f"after: not a cursor this list gave out: {after!r}") from None
+            cursor = None
+        if cursor is None or not 0 <= cursor <= MAX_CURSOR:
+            raise Invalid(f"after: not a cursor this list gave out: {after!r}")
     return PageParams(after=cursor, limit=limit)
 
 

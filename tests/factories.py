@@ -24,7 +24,15 @@ ORGS = [
     ("TOPOST", "Tonga Post", "TO", "recipient", "Nuku'alofa", -21.1393, -175.2049),
     ("FJPOST", "Post Fiji", "FJ", "recipient", "Suva", -18.1405, 178.4233),
     ("WSPOST", "SamoaPost", "WS", "recipient", "Apia", -13.8507, -171.7514),
-    ("UPUIB", "Universal Postal Union International Bureau", "CH", "partner", "Bern", 46.9388, 7.4753),
+    (
+        "UPUIB",
+        "Universal Postal Union International Bureau",
+        "CH",
+        "partner",
+        "Bern",
+        46.9388,
+        7.4753,
+    ),
 ]
 
 USERS = [
@@ -36,9 +44,19 @@ USERS = [
 ]
 
 
-def make_org(session: Session, code: str, name: str, country: str, kind: str, city: str | None = None,
-             lat: float | None = None, lon: float | None = None) -> Organisation:
-    org = Organisation(code=code, name=name, country=country, kind=kind, city=city, lat=lat, lon=lon)
+def make_org(
+    session: Session,
+    code: str,
+    name: str,
+    country: str,
+    kind: str,
+    city: str | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+) -> Organisation:
+    org = Organisation(
+        code=code, name=name, country=country, kind=kind, city=city, lat=lat, lon=lon
+    )
     session.add(org)
     session.flush()
     return org
@@ -47,7 +65,9 @@ def make_org(session: Session, code: str, name: str, country: str, kind: str, ci
 def make_user(session: Session, username: str, role: str, organisation: str | None) -> User:
     return user_service.create(
         session,
-        user_in=UserCreate(username=username, password=PASSWORD, role=role, organisation=organisation),
+        user_in=UserCreate(
+            username=username, password=PASSWORD, role=role, organisation=organisation
+        ),
         actor=Actor(None, source="cli"),
     )
 
@@ -96,26 +116,46 @@ def pledge(world: World, who: str = "korea", quantity: int = 10, **extra: Any) -
     return world.ok(world.post(who, "/api/v1/pledges", json=body), 201)  # type: ignore[no-any-return]
 
 
-def items(world: World, pledge_id: int, count: int, who: str = "korea", prefix: str = "SN") -> list[dict[str, Any]]:
-    body = {"items": [{"serial": f"{prefix}{i:04d}", "model": "Samsung DM500"} for i in range(count)]}
+def items(
+    world: World, pledge_id: int, count: int, who: str = "korea", prefix: str = "SN"
+) -> list[dict[str, Any]]:
+    body = {
+        "items": [{"serial": f"{prefix}{i:04d}", "model": "Samsung DM500"} for i in range(count)]
+    }
     return world.ok(world.post(who, f"/api/v1/pledges/{pledge_id}/items", json=body), 201)["data"]  # type: ignore[no-any-return]
 
 
 def allocate(world: World, pledge_id: int, recipient: str, quantity: int) -> dict[str, Any]:
     return world.ok(  # type: ignore[no-any-return]
-        world.post("coord", f"/api/v1/pledges/{pledge_id}/allocations",
-                   json={"recipient": recipient, "quantity": quantity}),
+        world.post(
+            "coord",
+            f"/api/v1/pledges/{pledge_id}/allocations",
+            json={"recipient": recipient, "quantity": quantity},
+        ),
         201,
     )
 
 
-def shipment(world: World, pledge_id: int, recipient: str, who: str = "korea", **extra: Any) -> dict[str, Any]:
-    body = {"pledge_id": pledge_id, "recipient": recipient, "mode": "air", "carrier": "Korean Air Cargo"} | extra
+def shipment(
+    world: World, pledge_id: int, recipient: str, who: str = "korea", **extra: Any
+) -> dict[str, Any]:
+    body = {
+        "pledge_id": pledge_id,
+        "recipient": recipient,
+        "mode": "air",
+        "carrier": "Korean Air Cargo",
+    } | extra
     return world.ok(world.post(who, "/api/v1/shipments", json=body), 201)  # type: ignore[no-any-return]
 
 
-def shipped(world: World, *, quantity: int = 10, packed: int = 5, recipient: str = "TOPOST",
-            dispatch: bool = True) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+def shipped(
+    world: World,
+    *,
+    quantity: int = 10,
+    packed: int = 5,
+    recipient: str = "TOPOST",
+    dispatch: bool = True,
+) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
     """A pledge with items, allocated to `recipient`, and a shipment of `packed` of them."""
     p = pledge(world, quantity=quantity)
     items(world, p["id"], quantity)

@@ -34,7 +34,9 @@ class TestTransition:
         assert can(state, action)
 
     @pytest.mark.parametrize(("state", "action"), [p for p in ALL_PAIRS if p not in ALLOWED])
-    def test_refused_action_names_state_and_allowed_actions(self, state: State, action: Action) -> None:
+    def test_refused_action_names_state_and_allowed_actions(
+        self, state: State, action: Action
+    ) -> None:
         with pytest.raises(IllegalTransition) as info:
             transition(state, action)
         message = str(info.value)

@@ -35,36 +35,94 @@ def test_pledge_to_deployment(client: TestClient, db: Database) -> None:
         ("TOPOST", "Tonga Post", "TO", "recipient"),
         ("FJPOST", "Post Fiji", "FJ", "recipient"),
     ]:
-        ok(client.post("/api/v1/organisations", headers=coord,
-                       json={"code": code, "name": name, "country": country, "kind": kind}), 201)
-    for username, role, org in [("korea", "donor", "KRPOST"), ("tonga", "recipient", "TOPOST"),
-                                ("fiji", "recipient", "FJPOST")]:
-        ok(client.post("/api/v1/users", headers=coord,
-                       json={"username": username, "password": PASSWORD, "role": role,
-                             "organisation": org}), 201)
+        ok(
+            client.post(
+                "/api/v1/organisations",
+                headers=coord,
+                json={"code": code, "name": name, "country": country, "kind": kind},
+            ),
+            201,
+        )
+    for username, role, org in [
+        ("korea", "donor", "KRPOST"),
+        ("tonga", "recipient", "TOPOST"),
+        ("fiji", "recipient", "FJPOST"),
+    ]:
+        ok(
+            client.post(
+                "/api/v1/users",
+                headers=coord,
+                json={
+                    "username": username,
+                    "password": PASSWORD,
+                    "role": role,
+                    "organisation": org,
+                },
+            ),
+            201,
+        )
     korea, tonga, fiji = login(client, "korea"), login(client, "tonga"), login(client, "fiji")
     assert ok(client.get("/api/v1/me", headers=tonga))["organisation"] == "TOPOST"
 
     # Donor: a pledge of 200 and its serial numbers as a CSV upload.
-    pledge = ok(client.post("/api/v1/pledges", headers=korea, json={
-        "title": "Green computers", "category": "computer", "quantity": 200,
-        "programme": "South-South cooperation"}), 201)
+    pledge = ok(
+        client.post(
+            "/api/v1/pledges",
+            headers=korea,
+            json={
+                "title": "Green computers",
+                "category": "computer",
+                "quantity": 200,
+                "programme": "South-South cooperation",
+            },
+        ),
+        201,
+    )
     rows = "serial,model,notes\n" + "".join(f"KR-{i:05d},Samsung DM500,\n" for i in range(200))
-    imported = ok(client.post(f"/api/v1/pledges/{pledge['id']}/items", headers=korea,
-                              files={"file": ("serials.csv", rows, "text/csv")}), 201)
+    imported = ok(
+        client.post(
+            f"/api/v1/pledges/{pledge['id']}/items",
+            headers=korea,
+            files={"file": ("serials.csv", rows, "text/csv")},
+        ),
+        201,
+    )
     assert imported["created"] == 200
 
     # Coordinator: allocate 20 to Tonga, 30 to Fiji.
-    ok(client.post(f"/api/v1/pledges/{pledge['id']}/allocations", headers=coord,
-                   json={"recipient": "TOPOST", "quantity": 20}), 201)
-    ok(client.post(f"/api/v1/pledges/{pledge['id']}/allocations", headers=coord,
-                   json={"recipient": "FJPOST", "quantity": 30}), 201)
+    ok(
+        client.post(
+            f"/api/v1/pledges/{pledge['id']}/allocations",
+            headers=coord,
+            json={"recipient": "TOPOST", "quantity": 20},
+        ),
+        201,
+    )
+    ok(
+        client.post(
+            f"/api/v1/pledges/{pledge['id']}/allocations",
+            headers=coord,
+            json={"recipient": "FJPOST", "quantity": 30},
+        ),
+        201,
+    )
 
     # Donor: pack 20 for Tonga and dispatch by post with an S10 number.
-    shipment = ok(client.post("/api/v1/shipments", headers=korea, json={
-        "pledge_id": pledge["id"], "recipient": "TOPOST", "mode": "post",
-        "carrier": "Korea Post EMS", "tracking_number": "EE123456785KR",
-        "expected_arrival": "2099-01-01"}), 201)
+    shipment = ok(
+        client.post(
+            "/api/v1/shipments",
+            headers=korea,
+            json={
+                "pledge_id": pledge["id"],
+                "recipient": "TOPOST",
+                "mode": "post",
+                "carrier": "Korea Post EMS",
+                "tracking_number": "EE123456785KR",
+                "expected_arrival": "2099-01-01",
+            },
+        ),
+        201,
+    )
     ok(client.post(f"/api/v1/shipments/{shipment['id']}/items", headers=korea, json={"count": 20}))
     ok(client.post(f"/api/v1/shipments/{shipment['id']}/dispatch", headers=korea, json={}))
     items = ok(client.get(f"/api/v1/shipments/{shipment['id']}/items", headers=tonga))
@@ -77,22 +135,42 @@ def test_pledge_to_deployment(client: TestClient, db: Database) -> None:
             body |= {"condition": "damaged", "note": "screen cracked"}
         ok(client.post("/api/v1/scans", headers=tonga, json=body))
     for item in items[1:6]:
-        ok(client.post("/api/v1/scans", headers=tonga, json={
-            "tag": item["tag"], "action": "deploy", "site": "Nuku'alofa Post Office",
-            "lat": -21.1393, "lon": -175.2049}))
+        ok(
+            client.post(
+                "/api/v1/scans",
+                headers=tonga,
+                json={
+                    "tag": item["tag"],
+                    "action": "deploy",
+                    "site": "Nuku'alofa Post Office",
+                    "lat": -21.1393,
+                    "lon": -175.2049,
+                },
+            )
+        )
     closed = ok(client.post(f"/api/v1/shipments/{shipment['id']}/close", headers=tonga))
     assert closed["status"] == "closed"
 
     # Stats show exactly that.
     stats = ok(client.get("/api/v1/stats", headers=coord))
-    expected = {"pledged": 200, "allocated": 50, "packed": 0, "in_transit": 0, "received": 14,
-                "missing": 1, "deployed": 5, "damaged": 1}
+    expected = {
+        "pledged": 200,
+        "allocated": 50,
+        "packed": 0,
+        "in_transit": 0,
+        "received": 14,
+        "missing": 1,
+        "deployed": 5,
+        "damaged": 1,
+    }
     assert stats["total"] == expected
     assert stats["by_country"]["TO"] == expected | {"pledged": 20, "allocated": 20}
     assert stats["by_country"]["FJ"] == {k: 0 for k in expected} | {"pledged": 30, "allocated": 30}
     assert stats["by_donor"]["KRPOST"] == expected
     assert ok(client.get("/api/v1/stats", headers=tonga))["total"] == expected | {
-        "pledged": 20, "allocated": 20}
+        "pledged": 20,
+        "allocated": 20,
+    }
 
     # Events show exactly that.
     events = ok(client.get("/api/v1/events?limit=1000", headers=coord))["data"]
@@ -105,7 +183,9 @@ def test_pledge_to_deployment(client: TestClient, db: Database) -> None:
     assert kinds.count("shipment.closed") == 1
     assert kinds.count("items.imported") == 1
     assert [e["id"] for e in events] == sorted((e["id"] for e in events), reverse=True)
-    damaged = next(e for e in events if e["kind"] == "item.received" and e["data"]["condition"] == "damaged")
+    damaged = next(
+        e for e in events if e["kind"] == "item.received" and e["data"]["condition"] == "damaged"
+    )
     assert damaged["actor"] == "tonga" and damaged["organisation"] == "TOPOST"
     assert damaged["data"]["note"] == "screen cracked"
 
@@ -123,12 +203,16 @@ def test_pledge_to_deployment(client: TestClient, db: Database) -> None:
     assert client.get(f"/api/v1/shipments/{shipment['id']}/items", headers=fiji).status_code == 404
     assert client.get(f"/api/v1/pledges/{pledge['id']}/items", headers=fiji).status_code == 404
     assert ok(client.get("/api/v1/events", headers=fiji))["data"] == [
-        e for e in ok(client.get("/api/v1/events", headers=fiji))["data"] if e["kind"] == "allocation.created"
+        e
+        for e in ok(client.get("/api/v1/events", headers=fiji))["data"]
+        if e["kind"] == "allocation.created"
     ]
     fiji_stats = ok(client.get("/api/v1/stats", headers=fiji))
     assert fiji_stats["total"] == {k: 0 for k in expected} | {"pledged": 30, "allocated": 30}
     assert "TO" not in fiji_stats["by_country"]
-    scan = client.post("/api/v1/scans", headers=fiji, json={"tag": items[19]["tag"], "action": "receive"})
+    scan = client.post(
+        "/api/v1/scans", headers=fiji, json={"tag": items[19]["tag"], "action": "receive"}
+    )
     assert scan.status_code == 404
     public = ok(client.get(f"/api/v1/tags/{items[0]['tag']}", headers=fiji))
     assert "serial" not in public and "recipient" not in public

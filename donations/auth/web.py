@@ -16,6 +16,7 @@ from donations import clock
 from donations.db import SessionDep
 from donations.errors import DomainError, Forbidden
 from donations.events.service import Actor
+from donations.i18n import set_language
 from donations.models import Role, User, WebSession
 from donations.web import delete_cookie_later, set_cookie_later
 
@@ -74,6 +75,8 @@ def optional_web_user(request: Request, session: SessionDep) -> User | None:
         ).first()
     request.state.user = user
     request.state.source = "web"
+    if user is not None:
+        set_language(user.language)
     return user
 
 

@@ -25,7 +25,7 @@ class EventFilter:
     until: datetime | None = None
 
 
-def _select(user: User, f: EventFilter) -> Select[tuple[Event, str | None, str | None]]:
+def _select(user: User, f: EventFilter) -> Select[Event, str, str]:
     stmt = (
         select(Event, User.username, Organisation.code)
         .outerjoin(User, User.id == Event.actor_id)

@@ -52,10 +52,19 @@ class OrganisationCreate(BaseModel):
             raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
         return value
 
-    @field_validator("name", "city")
+    @field_validator("name")
     @classmethod
-    def _strip(cls, value: str | None) -> str | None:
-        return value.strip() if value is not None else None
+    def _name(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be blank")
+        return value
+
+    @field_validator("city")
+    @classmethod
+    def _city(cls, value: str | None) -> str | None:
+        value = value.strip() if value is not None else None
+        return value or None
 
 
 class OrganisationRead(BaseModel):

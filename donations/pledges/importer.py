@@ -17,6 +17,7 @@ from donations.errors import Invalid
 from donations.pledges.schemas import ItemIn
 
 COLUMNS = ("serial", "model", "notes")
+DELIMITERS = (",", ";", "\t")
 XLSX_MAGIC = b"PK\x03\x04"
 
 
@@ -89,13 +90,19 @@ def _csv_rows(content: bytes) -> Iterator[list[str | None]]:
     except UnicodeDecodeError:
         raise Invalid("file: not UTF-8 text; save the CSV as UTF-8") from None
     try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], ",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    try:
-        yield from csv.reader(io.StringIO(text), dialect)
+        yield from csv.reader(io.StringIO(text), delimiter=_delimiter(text))
     except csv.Error as exc:
         raise Invalid(f"file: malformed CSV: {exc}") from None
+
+
+def _delimiter(text: str) -> str:
+    """The separator of the header line: a comma, or the semicolon or tab that spreadsheets
+    use in some locales. The header is known (it names `serial`), so unlike guessing from
+    the data (csv.Sniffer) this does not fail on blank lines or on separators in notes."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
 
 
 def _xlsx_rows(content: bytes) -> Iterator[list[str | None]]:

@@ -148,7 +148,9 @@ class ItemsCreate(BaseModel):
 
     @model_validator(mode="after")
     def _one_of(self) -> ItemsCreate:
-        if (self.items is None) == (self.generate is None):
+        if self.items is None and self.generate is None:
+            raise ValueError("send either items or generate")
+        if self.items is not None and self.generate is not None:
             raise ValueError("send either items or generate, not both")
         if self.items is not None and not self.items:
             raise ValueError("items: the list is empty")

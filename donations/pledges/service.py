@@ -25,6 +25,16 @@ def get_visible(session: Session, *, pledge_id: int, user: User, lock: bool = Fa
     return pledge
 
 
+def require_items_visible(session: Session, *, pledge_id: int, user: User) -> None:
+    """404 unless the user may list some of the pledge's items: a donor its own pledges', a
+    coordinator any, a recipient a pledge with items dispatched to it. Filters and paging do
+    not matter, so an empty filtered page never reveals that a pledge exists."""
+    if user.role != Role.recipient:
+        get_visible(session, pledge_id=pledge_id, user=user)
+    elif not repository.has_visible_items(session, pledge_id=pledge_id, user=user):
+        raise NotFound(f"pledge {pledge_id} not found")
+
+
 def may_read(user: User, pledge: Pledge) -> bool:
     return user.role == Role.coordinator or (
         user.role == Role.donor and pledge.donor_id == user.organisation_id

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
@@ -22,7 +23,9 @@ from donations.reports.schemas import Stats
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
-CSV_RESPONSE = {200: {"content": {"text/csv": {}}, "description": "CSV with a header row."}}
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}}, "description": "CSV with a header row."}
+}
 
 
 @router.get("/stats", name="api:stats", response_model=Stats)

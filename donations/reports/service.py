@@ -15,6 +15,8 @@ ITEM_STAGES = ("packed", "in_transit", "received", "missing", "deployed")
 
 
 def stats(session: Session, *, user: User) -> Stats:
+    """Counts of the caller's pledges, allocations and items. A cancelled pledge counts for
+    nothing: neither its quantity, nor its allocations, nor its items."""
     total = Stages()
     by_country: dict[str, Stages] = defaultdict(Stages)
     by_donor: dict[str, Stages] = defaultdict(Stages)
@@ -66,7 +68,7 @@ def stats(session: Session, *, user: User) -> Stats:
         .join(Pledge, Pledge.id == Item.pledge_id)
         .join(donor_org, donor_org.id == Pledge.donor_id)
         .outerjoin(recipient_org, recipient_org.id == Item.recipient_id)
-        .where(Item.state != "pledged", scope.items(user))
+        .where(live, Item.state != "pledged", scope.items(user))
         .group_by(donor_org.code, recipient_org.country, Item.state, Item.condition)
     )
     for donor, country, state, condition, count in session.execute(items):

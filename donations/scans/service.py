@@ -2,8 +2,8 @@
 
 Safe to repeat: the same `client_event_id`, or a receive of an item already received in
 the same condition (a deploy already made at the same site), answers the item as it is and
-writes nothing. The item row is locked first, so two concurrent scans of one item write
-one event.
+writes nothing. The item's shipment and then the item row are locked first, so two
+concurrent scans of one item write one event.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from donations import clock, scope
 from donations.errors import Conflict, Invalid, NotFound
 from donations.events import service as event_service
 from donations.events.service import Actor
 from donations.lifecycle import Action, Condition, IllegalTransition, State, transition
-from donations.models import Item, Organisation, Pledge, Shipment, ShipmentStatus, User
+from donations.models import Item, Pledge, ShipmentStatus, User
 from donations.scans.schemas import ScanRequest
 from donations.shipments import repository as shipment_repository
 from donations.tags import InvalidTag, normalize_tag
@@ -33,14 +33,12 @@ def scan(session: Session, *, scan_in: ScanRequest, user: User, actor: Actor) ->
         tag = normalize_tag(scan_in.tag)
     except InvalidTag as exc:
         raise Invalid(f"tag: {exc}") from None
-    item = session.scalars(select(Item).where(Item.tag == tag).with_for_update()).first()
+    item = _lock_item(session, tag)
     if item is None:
         raise NotFound(f"no item with tag {tag}")
     donor_id = session.scalar(select(Pledge.donor_id).where(Pledge.id == item.pledge_id))
     if not scope.can_see_item(user, item, donor_id or -1):
         raise NotFound(f"no item with tag {tag}")
-    if item.recipient_id is not None:
-        session.get(Organisation, item.recipient_id)  # loads item.recipient for the answer
     key = actor.client_key(scan_in.client_event_id)
     previous = event_service.find_by_client_key(session, key)
     if previous is not None:
@@ -52,6 +50,26 @@ def scan(session: Session, *, scan_in: ScanRequest, user: User, actor: Actor) ->
     if scan_in.action == "receive":
         return item, _receive(session, item, scan_in, actor)
     return item, _deploy(session, item, scan_in, actor)
+
+
+def _lock_item(session: Session, tag: str) -> Item | None:
+    """Lock the item's shipment, then the item itself.
+
+    This is the order of every other write to a shipment's items (close, dispatch and
+    unpack lock the shipment, then change its items), so on PostgreSQL a scan racing a close
+    or a scan of another item of the same shipment waits its turn instead of deadlocking.
+    An item's shipment cannot change once it is dispatched, so the shipment read before the
+    lock is the one that receiving or deploying it concerns.
+    """
+    shipment_id = session.scalar(select(Item.shipment_id).where(Item.tag == tag))
+    if shipment_id is not None:
+        shipment_repository.lock(session, shipment_id)
+    return session.scalars(
+        select(Item)
+        .options(joinedload(Item.recipient))  # for the answer; scans never change it
+        .where(Item.tag == tag)
+        .with_for_update(of=Item, key_share=True)
+    ).first()
 
 
 def _source(actor: Actor, scan_in: ScanRequest) -> Actor:
@@ -86,7 +104,7 @@ def _receive(session: Session, item: Item, scan_in: ScanRequest, actor: Actor) -
             "from": previous_state,
         },
     )
-    _complete_shipment(session, item, actor)
+    _complete_shipment(session, item, _source(actor, scan_in))
     return False
 
 
@@ -140,12 +158,11 @@ def _event(
 
 
 def _complete_shipment(session: Session, item: Item, actor: Actor) -> None:
-    """A dispatched shipment whose every item is received becomes `received`."""
+    """A dispatched shipment whose every item is received becomes `received` (an event
+    from the same source as the scan that completed it)."""
     if item.shipment_id is None:
         return
-    shipment = session.scalars(
-        select(Shipment).where(Shipment.id == item.shipment_id).with_for_update()
-    ).first()
+    shipment = shipment_repository.lock(session, item.shipment_id)  # held since _lock_item
     if shipment is None or shipment.status != ShipmentStatus.dispatched:
         return
     session.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
@@ -19,6 +20,7 @@ from donations.models import Role, Shipment, ShipmentStatus, User
 from donations.scans import service as scan_service
 from donations.scans.schemas import ScanRequest
 from donations.shipments import repository as shipment_repository
+from donations.tags import is_tag, normalize_tag
 from donations.tags import service as tag_service
 from donations.web import is_fragment, redirect, render, verify_csrf
 
@@ -66,15 +68,23 @@ def scan_page(
     request: Request,
     session: SessionDep,
     user: Scanner,
-    shipment: int | None = None,
+    shipment: str | None = None,
     last: str | None = None,
     result: str | None = None,
 ) -> Response:
-    current = _current_shipment(session, user, shipment)
+    # `?shipment=` (the chooser's "Any shipment") or anything else not a number: none chosen.
+    current = _current_shipment(session, user, _shipment_id(shipment))
     outcome = None
-    if result in KINDS and last:
-        outcome = Outcome(kind=result, message=_message(result, last), tag=last)
+    if result in KINDS and last and (result == "unknown" or is_tag(last)):
+        # Only an unknown tag is echoed as typed; the others are tags, shown grouped.
+        tag = last if result == "unknown" else normalize_tag(last)
+        outcome = Outcome(kind=result, message=_message(result, tag), tag=tag[:40])
     return render(request, "scan/page.html", _values(session, user, current, outcome))
+
+
+def _shipment_id(raw: str | None) -> int | None:
+    text = (raw or "").strip()
+    return int(text) if text.isdigit() and len(text) < 10 else None
 
 
 @router.post("/scan", name="scan:submit")
@@ -87,19 +97,21 @@ def scan_submit(
     shipment: Annotated[str, Form(max_length=20)] = "",
     client_event_id: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    current = _current_shipment(session, user, int(shipment) if shipment.isdigit() else None)
+    current = _current_shipment(session, user, _shipment_id(shipment))
     outcome = _receive(session, user, actor, tag, current, client_event_id or None)
-    if outcome.shipment_id is not None and current is None:
+    if outcome.shipment_id is not None and (current is None or outcome.kind == "shipment"):
+        # A shipment label selects that shipment; an item picks its own when none is chosen.
         current = _current_shipment(session, user, outcome.shipment_id)
     if is_fragment(request, "scan-result"):
         session.flush()
         return render(
             request, "scan/page.html", _values(session, user, current, outcome), block="result"
         )
-    query = f"?last={outcome.tag or ''}&result={outcome.kind}"
+    query: dict[str, str | int] = {"last": outcome.tag or "", "result": outcome.kind}
     if current is not None:
-        query += f"&shipment={current.id}"
-    return redirect(request, "/scan" + query)
+        query["shipment"] = current.id
+    # Encoded: an unknown tag is echoed as typed, and may hold "#", "&" or spaces.
+    return redirect(request, "/scan?" + urlencode(query))
 
 
 def _tag_from(raw: str) -> str:

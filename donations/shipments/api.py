@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, status
 from sqlalchemy.orm import Session
@@ -27,8 +27,12 @@ from donations.shipments.schemas import (
 
 router = APIRouter(prefix="/api/v1/shipments", tags=["shipments"])
 
-NOT_FOUND = {404: {"description": "No such shipment, or not visible to you."}}
-CONFLICT = {409: {"description": "Not allowed in the shipment's or item's current state."}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such shipment, or not visible to you."}
+}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"description": "Not allowed in the shipment's or item's current state."}
+}
 
 
 def read(session: Session, shipment: Shipment) -> ShipmentRead:

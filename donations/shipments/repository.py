@@ -25,7 +25,7 @@ def received_count_col() -> ColumnElement[int]:
     )
 
 
-def with_counts() -> Select[tuple[Shipment, int, int]]:
+def with_counts() -> Select[Shipment, int, int]:
     return select(Shipment, item_count_col(), received_count_col()).options(
         joinedload(Shipment.origin), joinedload(Shipment.destination)
     )
@@ -58,8 +58,22 @@ def get(session: Session, shipment_id: int, *, lock: bool = False) -> Shipment |
         .where(Shipment.id == shipment_id)
     )
     if lock:
-        stmt = stmt.with_for_update(of=Shipment)
+        stmt = stmt.with_for_update(of=Shipment, key_share=True)
     return session.scalars(stmt).first()
+
+
+def lock(session: Session, shipment_id: int) -> Shipment | None:
+    """Lock the shipment row for the rest of the transaction (PostgreSQL).
+
+    `FOR NO KEY UPDATE`, the lock PostgreSQL itself takes to update non-key columns: it
+    still serialises the writers of one shipment, but not the inserts of events that merely
+    refer to it (their foreign key check takes a `KEY SHARE` lock on the row, which a plain
+    `FOR UPDATE` would block and, with the writer waiting on rows that insert holds,
+    deadlock). Writers lock the shipment first, then its items.
+    """
+    return session.scalars(
+        select(Shipment).where(Shipment.id == shipment_id).with_for_update(key_share=True)
+    ).first()
 
 
 def counts(session: Session, shipment_id: int) -> tuple[int, int]:

@@ -162,7 +162,9 @@ def _chosen(session: Session, shipment: Shipment, item_ids: list[int]) -> list[I
 
 def unpack(session: Session, *, shipment: Shipment, item_id: int, actor: Actor) -> None:
     _require_status(shipment, ShipmentStatus.draft, doing="unpack items from")
-    item = session.scalars(select(Item).where(Item.id == item_id).with_for_update()).first()
+    item = session.scalars(
+        select(Item).where(Item.id == item_id).with_for_update(key_share=True)
+    ).first()
     if item is None or item.shipment_id != shipment.id:
         raise NotFound(f"item {item_id} is not in shipment {shipment.id}")
     try:

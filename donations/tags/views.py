@@ -67,11 +67,14 @@ def may_scan(user: User | None, found: Found) -> bool:
 
 
 def _history(session: Session, user: User, found: Found) -> list[Any]:
-    f = (
-        EventFilter(item_id=found.item.id)
-        if found.item is not None
-        else EventFilter(shipment_id=found.shipment.id if found.shipment else None)
-    )
+    """An item's own events; a shipment's own events (`shipment.*`): its items' events
+    (one per item, packed, dispatched, marked missing) would bury them, and the checklist
+    already tells what happened to each item."""
+    if found.item is not None:
+        f = EventFilter(item_id=found.item.id)
+    else:
+        assert found.shipment is not None
+        f = EventFilter(shipment_id=found.shipment.id, kind="shipment.")
     return list(event_repository.page(session, user=user, f=f, after=None, limit=30))
 
 
@@ -133,22 +136,25 @@ def _scan(
             block="panel" if is_fragment(request, "panel") else None,
         )
     item, replayed = scan_service.scan(session, scan_in=scan_in, user=user, actor=actor)
-    message = _done_message(item, replayed)
+    message, kind = _done_message(item, replayed)
     if is_fragment(request, "panel"):
         session.flush()
-        values = _page_values(session, user, _found(session, item.tag), notice=message)
+        values = _page_values(
+            session, user, _found(session, item.tag), notice=message, notice_kind=kind
+        )
         return render(request, "tags/page.html", values, block="panel")
-    return redirect(request, f"/t/{item.tag}", message=message)
+    return redirect(request, f"/t/{item.tag}", message=message, kind=kind)
 
 
-def _done_message(item: Item, replayed: bool) -> str:
+def _done_message(item: Item, replayed: bool) -> tuple[str, str]:
+    """What to tell the person, and how (`success`, or `warn` for damage)."""
     if replayed:
-        return _("Already recorded; nothing changed.")
+        return _("Already recorded; nothing changed."), "success"
     if item.state == State.deployed:
-        return _("Deployed at {site}.").format(site=item.site)
+        return _("Deployed at {site}.").format(site=item.site), "success"
     if item.condition == "damaged":
-        return _("Received, marked as damaged.")
-    return _("Received in good condition.")
+        return _("Received, marked as damaged."), "warn"
+    return _("Received in good condition."), "success"
 
 
 def _field_errors(exc: ValidationError) -> dict[str, str]:

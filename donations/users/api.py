@@ -25,7 +25,7 @@ def create_user(
 ) -> UserRead:
     """Create a user (coordinator only). Donors and recipients need an organisation of a
     matching kind: a donor belongs to a donor or partner organisation, a recipient to a
-    recipient post."""
+    recipient post; a coordinator belongs to a partner organisation or to none."""
     return UserRead.of(service.create(session, user_in=user_in, actor=actor))
 
 

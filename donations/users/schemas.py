@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from donations.auth.passwords import password_problem
 from donations.models import Role, User
@@ -44,6 +44,12 @@ class UserCreate(BaseModel):
             raise ValueError("use 2-64 lower-case letters, digits, dots, dashes or underscores")
         return value
 
+    @field_validator("display_name")
+    @classmethod
+    def _display_name(cls, value: str | None) -> str | None:
+        value = value.strip() if value is not None else None
+        return value or None  # blank: the username is shown instead
+
     @field_validator("password")
     @classmethod
     def _password(cls, value: str) -> str:
@@ -51,6 +57,45 @@ class UserCreate(BaseModel):
         if problem:
             raise ValueError(problem)
         return value
+
+
+def _check_confirmation(value: str, info: ValidationInfo) -> str:
+    """The confirmation must repeat the password (checked only once the password is valid)."""
+    password = info.data.get("password")
+    if password is not None and value != password:
+        raise ValueError("the passwords do not match")
+    return value
+
+
+class UserCreateForm(UserCreate):
+    """The web form: UserCreate with the password typed twice."""
+
+    password_confirm: str = Field("", validate_default=True)
+
+    @field_validator("password_confirm")
+    @classmethod
+    def _confirm(cls, value: str, info: ValidationInfo) -> str:
+        return _check_confirmation(value, info)
+
+
+class PasswordUpdate(BaseModel):
+    """A new password set by a coordinator, typed twice."""
+
+    password: str
+    password_confirm: str = Field("", validate_default=True)
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value: str) -> str:
+        problem = password_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("password_confirm")
+    @classmethod
+    def _confirm(cls, value: str, info: ValidationInfo) -> str:
+        return _check_confirmation(value, info)
 
 
 class UserRead(BaseModel):

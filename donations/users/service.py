@@ -2,22 +2,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
+from donations import clock
+from donations.auth import service as auth_service
 from donations.auth.passwords import hash_password
-from donations.errors import Conflict, Invalid
+from donations.errors import Conflict, Invalid, NotFound
 from donations.events import service as event_service
 from donations.events.service import Actor
-from donations.models import Role, User
+from donations.models import Role, User, WebSession
 from donations.organisations import service as organisation_service
-from donations.users.schemas import UserCreate
+from donations.users.schemas import PasswordUpdate, UserCreate
 
-# Which kinds of organisation each role may belong to.
+# Which kinds of organisation each role may belong to (DESIGN.md, "People": donors and
+# recipients belong to exactly one organisation; a coordinator to a partner or to none).
 ROLE_ORG_KINDS: dict[Role, tuple[str, ...]] = {
     Role.donor: ("donor", "partner"),
     Role.recipient: ("recipient",),
-    Role.coordinator: ("partner", "donor", "recipient"),
+    Role.coordinator: ("partner",),
 }
 
 
@@ -67,3 +70,72 @@ def create(session: Session, *, user_in: UserCreate, actor: Actor) -> User:
         data={"username": user.username, "role": user.role, "organisation": user.org_code},
     )
     return user
+
+
+def get(session: Session, *, user_id: int) -> User:
+    """The user with its organisation, or 404."""
+    user = session.scalars(
+        select(User).options(joinedload(User.organisation)).where(User.id == user_id)
+    ).first()
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    return user
+
+
+def count_by_organisation(session: Session) -> dict[int, int]:
+    """{organisation id: number of users}, for the organisations that have any."""
+    rows = session.execute(
+        select(User.organisation_id, func.count(User.id))
+        .where(User.organisation_id.is_not(None))
+        .group_by(User.organisation_id)
+    ).all()
+    return {org_id: int(n) for org_id, n in rows if org_id is not None}
+
+
+def revoke_access(session: Session, *, user: User) -> dict[str, int]:
+    """End every web session and revoke every API token of the user; how many of each."""
+    sessions = session.execute(
+        update(WebSession)
+        .where(WebSession.user_id == user.id, WebSession.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
+    return {
+        "tokens_revoked": auth_service.revoke_all_tokens(session, user=user),
+        "sessions_revoked": int(getattr(sessions, "rowcount", 0) or 0),
+    }
+
+
+def set_active(session: Session, *, user: User, active: bool, actor: Actor) -> bool:
+    """Deactivate (signed out everywhere, tokens revoked) or reactivate a user. False, and
+    nothing written, when the user is already so."""
+    if user.active == active:
+        return False
+    if not active and actor.user_id == user.id:
+        raise Conflict("you cannot deactivate your own account")
+    user.active = active
+    data: dict[str, object] = {"username": user.username}
+    if not active:
+        data |= revoke_access(session, user=user)
+    session.flush()
+    event_service.record(
+        session,
+        actor=actor,
+        kind="user.reactivated" if active else "user.deactivated",
+        data=data,
+    )
+    return True
+
+
+def reset_password(
+    session: Session, *, user: User, password_in: PasswordUpdate, actor: Actor
+) -> None:
+    """Set a new password; the user is signed out everywhere and their tokens revoked."""
+    user.password_hash = hash_password(password_in.password)
+    revoked = revoke_access(session, user=user)
+    session.flush()
+    event_service.record(
+        session,
+        actor=actor,
+        kind="user.password_reset",
+        data={"username": user.username} | revoked,
+    )
