@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +19,9 @@ from donations.events import repository as event_repository
 from donations.events.repository import EventFilter
 from donations.events.schemas import EventRead
 from donations.i18n import gettext as _
+from donations.labels import qr
+from donations.labels import service as label_service
+from donations.labels.sheet import PER_SHEET
 from donations.models import Item, Pledge, PledgeStatus, Role, Shipment, ShipmentMode, User
 from donations.pledges import repository as pledge_repository
 from donations.pledges.views import allocation_rows
@@ -208,6 +212,47 @@ def _detail_values(
             session, shipment.pledge_id, "pledged"
         )
     return values | extra
+
+
+@router.get("/shipments/{shipment_id}/labels", name="shipments:labels")
+def shipment_labels_page(
+    shipment_id: int,
+    request: Request,
+    session: SessionDep,
+    user: Staff,
+    items: Annotated[str | None, Query(max_length=20000)] = None,
+    start: Annotated[int, Query(ge=1, le=PER_SHEET)] = 1,
+) -> Response:
+    """The print-styled label sheet: the same labels as the PDF, for the browser's print."""
+    shipment = service.get_visible(session, shipment_id=shipment_id, user=user)
+    if not service.may_pack(user, shipment):
+        raise Forbidden(_("Only the donor of this shipment or a coordinator prints its labels."))
+    item_ids = label_service.parse_item_ids(items) if items else None
+    labels = label_service.shipment_labels(
+        session,
+        shipment,
+        item_ids,
+        include_shipment=item_ids is None,
+        base_url=request.app.state.settings.public_base_url,
+    )
+    cells: list[Any] = ["used"] * (start - 1) + [
+        {"label": label, "qr": Markup(qr.svg(label.url))} for label in labels
+    ]
+    sheets = [cells[i : i + PER_SHEET] for i in range(0, len(cells), PER_SHEET)]
+    for sheet in sheets:
+        sheet.extend([None] * (PER_SHEET - len(sheet)))
+    return render(
+        request,
+        "shipments/labels.html",
+        {
+            "shipment": shipment,
+            "sheets": sheets,
+            "count": len(labels),
+            "start": start,
+            "items": items or "",
+            "positions": range(1, PER_SHEET + 1),
+        },
+    )
 
 
 @router.get("/shipments/{shipment_id}", name="shipments:detail")

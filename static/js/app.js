@@ -25,10 +25,12 @@
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-geolocate]");
     if (button) { event.preventDefault(); locate(button); }
+    if (event.target.closest("[data-print]")) { window.print(); }
   });
   document.addEventListener("DOMContentLoaded", function () {
     fadeToasts();
     document.querySelectorAll("[data-geolocate]").forEach(function (b) { b.hidden = !navigator.geolocation; });
+    document.querySelectorAll("[data-print]").forEach(function (b) { b.hidden = false; });
   });
   document.addEventListener("htmx:afterSettle", function () {
     fadeToasts();
