@@ -253,7 +253,15 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         if _wants_json(request):
-            return JSONResponse({"detail": exc.detail, **exc.extra}, status_code=exc.status_code)
+            extra = {k: v for k, v in exc.extra.items() if k != "retry_after"}
+            headers = (
+                {"Retry-After": str(exc.extra["retry_after"])}
+                if "retry_after" in exc.extra
+                else None
+            )
+            return JSONResponse(
+                {"detail": exc.detail, **extra}, status_code=exc.status_code, headers=headers
+            )
         if isinstance(exc, LoginRequired):
             return web.redirect(request, login_url(exc.extra.get("next")))
         return _html_error(request, exc.status_code, exc.detail)

@@ -134,6 +134,9 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
         session.commit()
     except BaseException:
+        # Detach what was loaded first, so the error page can still show the signed-in user
+        # as loaded (a rollback would expire them), then undo everything.
+        session.expunge_all()
         session.rollback()
         raise
     finally:

@@ -4,12 +4,12 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from donations.auth import service
-from donations.auth.dependencies import CurrentUser, current_token
+from donations.auth.dependencies import CurrentUser, client_address, current_token
 from donations.db import SessionDep
-from donations.errors import Unauthorized
 from donations.models import ApiToken
 from donations.users.schemas import UserRead
 
@@ -26,7 +26,10 @@ class TokenRead(BaseModel):
     "/auth/token",
     name="api:auth:token",
     response_model=TokenRead,
-    responses={401: {"description": "Wrong username or password (the same answer for both)."}},
+    responses={
+        401: {"description": "Wrong username or password (the same answer for both)."},
+        429: {"description": "Too many failed sign-ins for this username or address."},
+    },
 )
 def token(
     request: Request,
@@ -38,10 +41,22 @@ def token(
 
     Send it as `Authorization: Bearer <access_token>`. Tokens expire after
     `DONATIONS_TOKEN_TTL_HOURS` and can be revoked with `DELETE /api/v1/auth/token`.
+    After 5 failures for a username (or 30 from one address) in 15 minutes, sign-ins are
+    refused with 429 for 15 minutes.
     """
-    user = service.authenticate(session, username=username.strip().lower(), password=password)
+    user = service.sign_in(
+        session,
+        username=username.strip().lower(),
+        password=password,
+        client=client_address(request),
+    )
     if user is None:
-        raise Unauthorized("wrong username or password")
+        # Answered rather than raised, so that the failure is counted (the request commits).
+        return JSONResponse(  # type: ignore[return-value]
+            {"detail": "wrong username or password"},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     ttl = timedelta(hours=request.app.state.settings.token_ttl_hours)
     raw, row = service.issue_token(session, user=user, ttl=ttl)
     return TokenRead(access_token=raw, expires_at=row.expires_at)

@@ -73,3 +73,9 @@ def actor(request: Request, user: CurrentUser) -> Actor:
 
 
 ActorDep = Annotated[Actor, Depends(actor)]
+
+
+def client_address(request: Request) -> str:
+    """The caller's address (behind a proxy, uvicorn takes it from X-Forwarded-For when the
+    proxy is trusted: see --forwarded-allow-ips)."""
+    return request.client.host if request.client else "unknown"

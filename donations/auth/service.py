@@ -6,12 +6,13 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from donations import clock
 from donations.auth.passwords import hash_password, needs_rehash, verify_password
-from donations.models import ApiToken, User
+from donations.errors import DomainError
+from donations.models import ApiToken, LoginFailure, User
 
 
 def authenticate(session: Session, *, username: str, password: str) -> User | None:
@@ -72,3 +73,61 @@ def revoke_all_tokens(session: Session, *, user: User) -> int:
         .values(revoked_at=clock.now())
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- throttling ------------------------------------------------------------------------------
+
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_USERNAME = 5
+MAX_FAILURES_PER_CLIENT = 30
+
+
+class Throttled(DomainError):
+    """Too many failed sign-ins for this username or from this address (429)."""
+
+    status_code = 429
+
+
+def check_throttle(session: Session, *, username: str, client: str) -> None:
+    """Refuse before checking the password when the username or the address has failed too
+    often in the last 15 minutes. Failures are rows in the database, so the limit holds
+    across every app process."""
+    since = clock.now() - THROTTLE_WINDOW
+    by_user = session.scalar(
+        select(func.count(LoginFailure.id)).where(
+            LoginFailure.username == username[:64], LoginFailure.at > since
+        )
+    )
+    by_client = session.scalar(
+        select(func.count(LoginFailure.id)).where(
+            LoginFailure.client == client[:64], LoginFailure.at > since
+        )
+    )
+    if (by_user or 0) >= MAX_FAILURES_PER_USERNAME or (by_client or 0) >= MAX_FAILURES_PER_CLIENT:
+        raise Throttled(
+            "too many failed sign-ins; try again in 15 minutes",
+            retry_after=int(THROTTLE_WINDOW.total_seconds()),
+        )
+
+
+def record_failure(session: Session, *, username: str, client: str) -> None:
+    """Count a failed sign-in (the caller must let the transaction commit)."""
+    now = clock.now()
+    session.execute(delete(LoginFailure).where(LoginFailure.at < now - 2 * THROTTLE_WINDOW))
+    session.add(LoginFailure(username=username[:64], client=client[:64], at=now))
+
+
+def clear_failures(session: Session, *, username: str) -> None:
+    session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+
+
+def sign_in(session: Session, *, username: str, password: str, client: str) -> User | None:
+    """The user, or None for a wrong username or password (counted); Throttled when over
+    the limit."""
+    check_throttle(session, username=username, client=client)
+    user = authenticate(session, username=username, password=password)
+    if user is None:
+        record_failure(session, username=username, client=client)
+        return None
+    clear_failures(session, username=username)
+    return user

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from donations import i18n
 from donations.auth import service as auth_service
 from donations.auth import web as web_auth
+from donations.auth.dependencies import client_address
 from donations.auth.web import WebUserOptional
 from donations.db import SessionDep
 from donations.i18n import gettext as _
@@ -35,7 +36,25 @@ def login(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     target = web_auth.safe_next(next)
-    user = auth_service.authenticate(session, username=username.strip().lower(), password=password)
+    try:
+        user = auth_service.sign_in(
+            session,
+            username=username.strip().lower(),
+            password=password,
+            client=client_address(request),
+        )
+    except auth_service.Throttled:
+        return render(
+            request,
+            "auth/login.html",
+            {
+                "next": target,
+                "username": username,
+                "error": _("Too many failed sign-ins. Try again in 15 minutes."),
+            },
+            status_code=429,
+            headers={"Retry-After": str(int(auth_service.THROTTLE_WINDOW.total_seconds()))},
+        )
     if user is None:
         return render(
             request,

@@ -4,6 +4,7 @@ from donations.models.allocation import Allocation
 from donations.models.api_token import ApiToken
 from donations.models.event import Event
 from donations.models.item import Item
+from donations.models.login_failure import LoginFailure
 from donations.models.organisation import Organisation, OrganisationKind
 from donations.models.pledge import Pledge, PledgeStatus
 from donations.models.shipment import Shipment, ShipmentMode, ShipmentStatus
@@ -15,6 +16,7 @@ __all__ = [
     "ApiToken",
     "Event",
     "Item",
+    "LoginFailure",
     "Organisation",
     "OrganisationKind",
     "Pledge",
