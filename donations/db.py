@@ -12,7 +12,9 @@ SQLite, where the write lock is already exclusive).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -105,6 +107,13 @@ class Database:
         self.engine = make_engine(settings, url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+        # SQLite has one writer at a time. Writers of this process queue on this lock, in
+        # order, rather than in SQLite's busy handler, which sleeps and retries and so lets
+        # an unlucky request wait for seconds under load. Other processes still queue on
+        # SQLite's lock (busy_timeout).
+        self.write_lock: AbstractContextManager[Any] = (
+            threading.Lock() if self.is_sqlite else nullcontext()
+        )
 
     def session(self, *, write: bool = True) -> Session:
         """A new session; `write` opens a SQLite transaction that holds the write lock."""
@@ -129,18 +138,20 @@ def get_database(request: Request) -> Database:
 def get_session(request: Request) -> Iterator[Session]:
     """The request's session, committed when the handler returns, before the response."""
     database = get_database(request)
-    session = database.session(write=request.method not in SAFE_METHODS)
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        # Detach what was loaded first, so the error page can still show the signed-in user
-        # as loaded (a rollback would expire them), then undo everything.
-        session.expunge_all()
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    write = request.method not in SAFE_METHODS
+    with database.write_lock if write else nullcontext():
+        session = database.session(write=write)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            # Detach what was loaded first, so the error page can still show the signed-in
+            # user as loaded (a rollback would expire them), then undo everything.
+            session.expunge_all()
+            session.rollback()
+            raise
+        finally:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -1,0 +1,290 @@
+"""The scan benchmark: POST /api/v1/scans against the real app, and against the ceiling.
+
+The real app runs as `donations serve` does (one process, a SQLite file, the shipped
+settings) with 20,000 items in transit; 32 concurrent connections send receive scans with a
+bearer token. In the same run the *ceiling*, a minimal FastAPI endpoint that only does what a
+receive must write (one indexed select of the item by tag, one update of its state, one
+insert of an event row, in one SQLite transaction), serves the same load on a copy of the
+same database. Both are driven by the same client; the script prints requests per second,
+p50 and p99 latency, errors, and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CEILING_APP = """
+import sqlite3, threading
+from datetime import datetime, timezone
+from fastapi import FastAPI, HTTPException
+from pydantic import BaseModel
+
+DB = {db!r}
+app = FastAPI()
+local = threading.local()
+
+def conn():
+    c = getattr(local, "c", None)
+    if c is None:
+        c = sqlite3.connect(DB, isolation_level=None, check_same_thread=False, timeout=10)
+        c.execute("PRAGMA journal_mode=WAL"); c.execute("PRAGMA synchronous=NORMAL")
+        c.execute("PRAGMA busy_timeout=10000")
+        local.c = c
+    return c
+
+class Scan(BaseModel):
+    tag: str
+    action: str
+
+@app.post("/api/v1/scans")
+def scan(body: Scan):
+    c = conn()
+    c.execute("BEGIN IMMEDIATE")
+    try:
+        row = c.execute("SELECT id, state FROM items WHERE tag = ?", (body.tag,)).fetchone()
+        if row is None:
+            raise HTTPException(404)
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        c.execute("UPDATE items SET state = 'received', condition = 'good', received_at = ? WHERE id = ?", (now, row[0]))
+        c.execute("INSERT INTO events (at, kind, item_id, source, data) VALUES (?, 'item.received', ?, 'scan', '{{}}')", (now, row[0]))
+        c.execute("COMMIT")
+    except BaseException:
+        c.execute("ROLLBACK")
+        raise
+    return {{"id": row[0], "state": "received"}}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def build_database(path: Path, items: int) -> tuple[str, list[str]]:
+    """A migrated SQLite database with `items` items in transit to one post; returns a
+    recipient's bearer token and the tags."""
+    sys.path.insert(0, str(ROOT))
+    from sqlalchemy import insert
+
+    from donations import clock, migrate
+    from donations.auth import service as auth_service
+    from donations.config import Settings
+    from donations.db import Database
+    from donations.events.service import Actor
+    from donations.models import Item, Organisation, Pledge, Shipment
+    from donations.tags import new_tag
+    from donations.users import service as user_service
+    from donations.users.schemas import UserCreate
+
+    database = Database(Settings(database_url=f"sqlite:///{path}"))
+    migrate.upgrade(database.engine)
+    tags = [new_tag() for _ in range(items)]
+    with database.session() as session:
+        donor = Organisation(code="KRPOST", name="Korea Post", country="KR", kind="donor")
+        post = Organisation(code="TOPOST", name="Tonga Post", country="TO", kind="recipient")
+        session.add_all([donor, post])
+        session.flush()
+        user = user_service.create(
+            session,
+            user_in=UserCreate(
+                username="tonga",
+                password="benchmark-password",
+                role="recipient",
+                organisation="TOPOST",
+            ),
+            actor=Actor(None, source="cli"),
+        )
+        pledge = Pledge(donor_id=donor.id, title="Computers", category="computer", quantity=items)
+        session.add(pledge)
+        session.flush()
+        shipment = Shipment(
+            tag=new_tag(),
+            pledge_id=pledge.id,
+            origin_id=donor.id,
+            destination_id=post.id,
+            mode="air",
+            status="dispatched",
+            dispatched_at=clock.now(),
+        )
+        session.add(shipment)
+        session.flush()
+        for start in range(0, items, 5000):
+            session.execute(
+                insert(Item),
+                [
+                    {
+                        "pledge_id": pledge.id,
+                        "tag": tag,
+                        "serial": f"SN{start + n:06d}",
+                        "state": "in_transit",
+                        "shipment_id": shipment.id,
+                        "recipient_id": post.id,
+                    }
+                    for n, tag in enumerate(tags[start : start + 5000])
+                ],
+            )
+        token, _ = auth_service.issue_token(session, user=user, ttl=timedelta(days=1))
+        session.commit()
+    with database.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.dispose()
+    return token, tags
+
+
+def start_server(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(
+        f"server did not start: {process.stderr.read().decode() if process.stderr else ''}"
+    )
+
+
+async def drive(url: str, token: str, tags: list[str], concurrency: int) -> dict[str, float]:
+    import httpx
+
+    latencies: list[float] = []
+    errors = 0
+    statuses: dict[int, int] = {}
+    queue = iter(tags)
+    headers = {"Authorization": f"Bearer {token}"}
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(
+        base_url=url, headers=headers, limits=limits, timeout=30
+    ) as client:
+
+        async def worker() -> None:
+            nonlocal errors
+            for tag in queue:
+                t0 = time.perf_counter()
+                try:
+                    response = await client.post(
+                        "/api/v1/scans", json={"tag": tag, "action": "receive"}
+                    )
+                    if response.status_code != 200:
+                        errors += 1
+                        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                except httpx.HTTPError:
+                    errors += 1
+                latencies.append(time.perf_counter() - t0)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50": statistics.median(latencies) * 1000,
+        "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "errors": errors,
+        "n": len(latencies),
+        "statuses": statuses,  # type: ignore[dict-item]
+    }
+
+
+def run(items: int, requests: int, concurrency: int) -> int:
+    work = Path(tempfile.mkdtemp(prefix="bench-scan-"))
+    try:
+        real_db, ceiling_db = work / "real.db", work / "ceiling.db"
+        print(f"building {items:,} items in transit ...", flush=True)
+        token, tags = build_database(real_db, items)
+        shutil.copyfile(real_db, ceiling_db)
+        (work / "ceiling_app.py").write_text(CEILING_APP.format(db=str(ceiling_db)))
+        python = sys.executable
+        results = {}
+        for name in ("ceiling", "real"):
+            port = free_port()
+            env = os.environ | {
+                "DONATIONS_DATABASE_URL": f"sqlite:///{real_db}",
+                "PYTHONPATH": f"{work}:{ROOT}",
+            }
+            target = "ceiling_app:app" if name == "ceiling" else "donations.app:create_app"
+            command = [
+                python,
+                "-m",
+                "uvicorn",
+                target,
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ]
+            if name == "real":
+                command.append("--factory")
+            server = start_server(command, env, port)
+            try:
+                batch = tags[:requests] if name == "real" else tags[:requests]
+                asyncio.run(
+                    drive(f"http://127.0.0.1:{port}", token, batch[:200], concurrency)
+                )  # warm up
+                results[name] = asyncio.run(
+                    drive(f"http://127.0.0.1:{port}", token, batch[200:], concurrency)
+                )
+            finally:
+                server.terminate()
+                server.wait(10)
+        print(
+            f"\nscan benchmark: {requests - 200:,} receives, {concurrency} connections, "
+            f"{items:,} items in transit, SQLite ({load_note()})"
+        )
+        print(f"{'':10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}")
+        for name in ("ceiling", "real"):
+            r = results[name]
+            print(
+                f"{name:10}{r['rps']:>10.0f}{r['p50']:>10.1f}{r['p99']:>10.1f}{int(r['errors']):>8}"
+            )
+        for name in ("ceiling", "real"):
+            if results[name]["statuses"]:
+                print(f"{name} error statuses: {results[name]['statuses']}")
+        ratio = results["real"]["rps"] / results["ceiling"]["rps"]
+        print(
+            f"\nreal / ceiling throughput: {ratio:.0%} (goal: 70% or more); "
+            f"real p99 {results['real']['p99']:.0f} ms (goal: under 100 ms); "
+            f"errors {int(results['real']['errors'])} (goal: 0)"
+        )
+        ok = ratio >= 0.7 and results["real"]["p99"] < 100 and results["real"]["errors"] == 0
+        return 0 if ok else 1
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def load_note() -> str:
+    try:
+        return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    except OSError:
+        return ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--items", type=int, default=20_000)
+    parser.add_argument("--requests", type=int, default=5_000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args(argv)
+    return run(args.items, args.requests, args.concurrency)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
