@@ -36,6 +36,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+CHAIN_LOCK_KEY = 7_236_411_053  # the event hash chain's advisory lock (PostgreSQL)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -120,6 +121,10 @@ class Database:
         session = self._sessions()
         if write and self.is_sqlite:
             session.connection(execution_options={"sqlite_immediate": True})
+        elif write:
+            # Every write appends to the event hash chain, which has one order: take its lock
+            # before any row lock (see donations.events.chain), so writers never deadlock.
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
         return session
 
     def ping(self) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from donations import clock
+from donations.events import chain
 from donations.models import Event, User
 
 
@@ -51,7 +52,7 @@ def record(
     client_event_id: str | None = None,
 ) -> Event:
     """Add one event to the session (written with the change, in the same transaction)."""
-    event = Event(
+    row: dict[str, Any] = dict(
         at=clock.now(),
         kind=kind,
         actor_id=actor.user_id,
@@ -65,7 +66,9 @@ def record(
         data=data or {},
         client_key=actor.client_key(client_event_id),
     )
+    event = Event(**chain.link(session, row))
     session.add(event)
+    session.flush()  # written now, so the chain's order is the order of the calls
     return event
 
 
@@ -74,23 +77,27 @@ def record_many(session: Session, *, actor: Actor, rows: Sequence[dict[str, Any]
     if not rows:
         return
     at = clock.now()
+    session.flush()  # events added before these come first in the chain
     session.execute(
         insert(Event),
         [
-            {
-                "at": at,
-                "actor_id": actor.user_id,
-                "organisation_id": actor.organisation_id,
-                "source": actor.source,
-                "client_key": None,
-                "data": {},
-                "donor_id": None,
-                "recipient_id": None,
-                "item_id": None,
-                "shipment_id": None,
-                "pledge_id": None,
-            }
-            | row
+            chain.link(
+                session,
+                {
+                    "at": at,
+                    "actor_id": actor.user_id,
+                    "organisation_id": actor.organisation_id,
+                    "source": actor.source,
+                    "client_key": None,
+                    "data": {},
+                    "donor_id": None,
+                    "recipient_id": None,
+                    "item_id": None,
+                    "shipment_id": None,
+                    "pledge_id": None,
+                }
+                | row,
+            )
             for row in rows
         ],
     )

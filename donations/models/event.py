@@ -41,3 +41,6 @@ class Event(Base):
     source: Mapped[str] = mapped_column(String(16))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     client_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # The hash chain (donations.events.chain): this event's hash and the one before it.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -1,0 +1,146 @@
+"""The hash chain that makes the event record tamper-evident.
+
+Each event carries `hash`, the SHA-256 of its canonical content (every column but `id` and
+`hash`, as sorted-key JSON) including `prev_hash`, the hash of the event before it. Editing,
+deleting or reordering an event therefore breaks the chain at that point, and
+`donations verify-events` names the first broken link.
+
+Events are chained in the order they are written: on SQLite writers are serialised anyway;
+on PostgreSQL a transaction takes an advisory lock before it reads the chain's head, and
+holds it until it commits, so concurrent writers (in any process) take turns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from donations.clock import as_utc
+from donations.db import CHAIN_LOCK_KEY
+from donations.models import Event
+
+GENESIS = "0" * 64
+_HEAD = "donations.chain_head"
+
+FIELDS = (
+    "at",
+    "kind",
+    "actor_id",
+    "organisation_id",
+    "donor_id",
+    "recipient_id",
+    "item_id",
+    "shipment_id",
+    "pledge_id",
+    "source",
+    "data",
+    "client_key",
+    "prev_hash",
+)
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value
+
+
+def digest(row: dict[str, Any]) -> str:
+    """The hash of an event's canonical content (`row` has at least FIELDS)."""
+    content = {name: _value(row.get(name)) for name in FIELDS}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def head(session: Session) -> str:
+    """The hash the next event links to, locking the chain for this transaction first."""
+    cached = session.info.get(_HEAD)
+    if cached is not None:
+        return str(cached)
+    if session.get_bind().dialect.name == "postgresql":
+        lock_chain(session)
+    last = session.scalar(select(Event.hash).order_by(Event.id.desc()).limit(1))
+    return last or GENESIS
+
+
+def lock_chain(session: Session) -> None:
+    """PostgreSQL: take the chain's lock for this transaction (a no-op when already held).
+    Write requests take it first thing (donations.db), before any row lock, so that no two
+    transactions can wait for each other's locks."""
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
+
+
+def link(session: Session, row: dict[str, Any]) -> dict[str, Any]:
+    """Give `row` its place in the chain: `prev_hash` and `hash`."""
+    row["prev_hash"] = head(session)
+    row["hash"] = digest(row)
+    session.info[_HEAD] = row["hash"]
+    return row
+
+
+def forget_head(session: Session) -> None:
+    """After a commit or rollback the cached head is stale (another writer may follow)."""
+    session.info.pop(_HEAD, None)
+
+
+@dataclass
+class Broken:
+    event_id: int
+    reason: str
+
+
+def verify(session: Session, *, batch: int = 5000) -> tuple[int, Broken | None, str]:
+    """Walk the chain in id order: (events checked, the first broken link or None, head)."""
+    expected_prev = GENESIS
+    checked = 0
+    for event in _walk(session, batch):
+        row = {name: getattr(event, name) for name in FIELDS}
+        if event.prev_hash != expected_prev:
+            return (
+                checked,
+                Broken(
+                    event.id,
+                    "its link to the event before it does not match: an event before it was "
+                    "deleted, inserted or changed",
+                ),
+                expected_prev,
+            )
+        if digest(row) != event.hash:
+            return (
+                checked,
+                Broken(
+                    event.id,
+                    "its content does not match its hash: it was changed after it was written",
+                ),
+                expected_prev,
+            )
+        expected_prev = event.hash or ""
+        checked += 1
+    return checked, None, expected_prev
+
+
+def _walk(session: Session, batch: int) -> Iterator[Event]:
+    after = 0
+    while True:
+        rows = session.scalars(
+            select(Event).where(Event.id > after).order_by(Event.id).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1].id
+        session.expunge_all()
+
+
+@sa_event.listens_for(Session, "after_commit")
+@sa_event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    forget_head(session)
