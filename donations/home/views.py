@@ -14,13 +14,15 @@ from donations.models import Item, Role, ShipmentStatus
 from donations.pledges import repository as pledge_repository
 from donations.reports import service as report_service
 from donations.shipments import repository as shipment_repository
-from donations.web import render, verify_csrf
+from donations.web import redirect, render, verify_csrf
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 
 
 @router.get("/", name="home")
 def home(request: Request, session: SessionDep, user: WebUser) -> Response:
+    if user.role == Role.coordinator:
+        return redirect(request, "/dashboard")  # the coordinator's home is the dashboard
     values: dict[str, object] = {"stats": report_service.stats(session, user=user)}
     if user.role == Role.recipient:
         values["incoming"] = shipment_repository.list_shipments(

@@ -19,6 +19,14 @@ class Item(Base):
         Index("ix_items_pledge_state", "pledge_id", "state"),
         Index("ix_items_recipient_state", "recipient_id", "state"),
         Index("ix_items_shipment_state", "shipment_id", "state"),
+        # Covers the pipeline counts (stats, dashboard) in one index scan.
+        Index(
+            "ix_items_pledge_recipient_state_condition",
+            "pledge_id",
+            "recipient_id",
+            "state",
+            "condition",
+        ),
     )
 
     id: Mapped[IntPK]

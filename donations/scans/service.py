@@ -8,6 +8,7 @@ concurrent scans of one item write one event.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from donations.errors import Conflict, Invalid, NotFound
 from donations.events import service as event_service
 from donations.events.service import Actor
 from donations.lifecycle import Action, Condition, IllegalTransition, State, transition
-from donations.models import Item, Pledge, ShipmentStatus, User
+from donations.models import Item, Pledge, Shipment, ShipmentStatus, User
 from donations.scans.schemas import ScanRequest
 from donations.shipments import repository as shipment_repository
 from donations.tags import InvalidTag, normalize_tag
@@ -28,48 +29,66 @@ OFFLINE_AFTER = timedelta(minutes=10)
 
 
 def scan(session: Session, *, scan_in: ScanRequest, user: User, actor: Actor) -> tuple[Item, bool]:
-    """Apply a scan; returns the item and whether the request was a repeat (nothing written)."""
+    """Apply a scan; returns the item and whether the request was a repeat (nothing written).
+
+    The hot path of the recipient's work: one select finds and locks the item with what the
+    checks need (its donor, its shipment's status), then one update and one event insert.
+    """
     try:
         tag = normalize_tag(scan_in.tag)
     except InvalidTag as exc:
         raise Invalid(f"tag: {exc}") from None
-    item = _lock_item(session, tag)
-    if item is None:
+    found = _lock_item(session, tag)
+    if found is None:
         raise NotFound(f"no item with tag {tag}")
-    donor_id = session.scalar(select(Pledge.donor_id).where(Pledge.id == item.pledge_id))
-    if not scope.can_see_item(user, item, donor_id or -1):
+    item, donor_id, shipment_status = found
+    if not scope.can_see_item(user, item, donor_id):
         raise NotFound(f"no item with tag {tag}")
-    key = actor.client_key(scan_in.client_event_id)
-    previous = event_service.find_by_client_key(session, key)
-    if previous is not None:
-        if previous.item_id != item.id:
-            raise Conflict(
-                f"client_event_id: {scan_in.client_event_id!r} was already used for another item"
-            )
-        return item, True
+    if scan_in.client_event_id:
+        previous = event_service.find_by_client_key(
+            session, actor.client_key(scan_in.client_event_id)
+        )
+        if previous is not None:
+            if previous.item_id != item.id:
+                raise Conflict(
+                    f"client_event_id: {scan_in.client_event_id!r} was already used for "
+                    "another item"
+                )
+            return item, True
+    context = _Scan(item=item, donor_id=donor_id, shipment_status=shipment_status)
     if scan_in.action == "receive":
-        return item, _receive(session, item, scan_in, actor)
-    return item, _deploy(session, item, scan_in, actor)
+        return item, _receive(session, context, scan_in, actor)
+    return item, _deploy(session, context, scan_in, actor)
 
 
-def _lock_item(session: Session, tag: str) -> Item | None:
-    """Lock the item's shipment, then the item itself.
+@dataclass
+class _Scan:
+    item: Item
+    donor_id: int
+    shipment_status: str | None
 
-    This is the order of every other write to a shipment's items (close, dispatch and
-    unpack lock the shipment, then change its items), so on PostgreSQL a scan racing a close
-    or a scan of another item of the same shipment waits its turn instead of deadlocking.
-    An item's shipment cannot change once it is dispatched, so the shipment read before the
-    lock is the one that receiving or deploying it concerns.
+
+def _lock_item(session: Session, tag: str) -> tuple[Item, int, str | None] | None:
+    """The item (with its recipient, for the answer), its donor and its shipment's status,
+    the item's row locked for the rest of the transaction.
+
+    On PostgreSQL every write transaction already holds the event chain's lock, taken first
+    (donations.db), so writers cannot deadlock whatever rows they lock next; the row lock
+    (`FOR NO KEY UPDATE`, which does not block the key-share locks of event inserts that
+    refer to the item) keeps the item consistent even without it.
     """
-    shipment_id = session.scalar(select(Item.shipment_id).where(Item.tag == tag))
-    if shipment_id is not None:
-        shipment_repository.lock(session, shipment_id)
-    return session.scalars(
-        select(Item)
-        .options(joinedload(Item.recipient))  # for the answer; scans never change it
+    row = session.execute(
+        select(Item, Pledge.donor_id, Shipment.status)
+        .join(Pledge, Pledge.id == Item.pledge_id)
+        .outerjoin(Shipment, Shipment.id == Item.shipment_id)
+        .options(joinedload(Item.recipient))
         .where(Item.tag == tag)
         .with_for_update(of=Item, key_share=True)
     ).first()
+    if row is None:
+        return None
+    item, donor_id, status = row
+    return item, int(donor_id), status
 
 
 def _source(actor: Actor, scan_in: ScanRequest) -> Actor:
@@ -85,7 +104,8 @@ def _apply(item: Item, action: Action) -> State:
         raise Conflict(f"item {item.tag}: {exc}") from None
 
 
-def _receive(session: Session, item: Item, scan_in: ScanRequest, actor: Actor) -> bool:
+def _receive(session: Session, scan: _Scan, scan_in: ScanRequest, actor: Actor) -> bool:
+    item = scan.item
     condition = scan_in.condition or Condition.good
     if item.state == State.received and item.condition == condition:
         return True
@@ -95,7 +115,7 @@ def _receive(session: Session, item: Item, scan_in: ScanRequest, actor: Actor) -
     item.received_at = scan_in.scanned_at or clock.now()
     _event(
         session,
-        item,
+        scan,
         scan_in,
         actor,
         "item.received",
@@ -104,11 +124,12 @@ def _receive(session: Session, item: Item, scan_in: ScanRequest, actor: Actor) -
             "from": previous_state,
         },
     )
-    _complete_shipment(session, item, _source(actor, scan_in))
+    _complete_shipment(session, scan, _source(actor, scan_in))
     return False
 
 
-def _deploy(session: Session, item: Item, scan_in: ScanRequest, actor: Actor) -> bool:
+def _deploy(session: Session, scan: _Scan, scan_in: ScanRequest, actor: Actor) -> bool:
+    item = scan.item
     if item.state == State.deployed and item.site == scan_in.site:
         return True
     item.state = _apply(item, Action.deploy).value
@@ -117,7 +138,7 @@ def _deploy(session: Session, item: Item, scan_in: ScanRequest, actor: Actor) ->
     item.deployed_at = scan_in.scanned_at or clock.now()
     _event(
         session,
-        item,
+        scan,
         scan_in,
         actor,
         "item.deployed",
@@ -132,13 +153,13 @@ def _deploy(session: Session, item: Item, scan_in: ScanRequest, actor: Actor) ->
 
 def _event(
     session: Session,
-    item: Item,
+    scan: _Scan,
     scan_in: ScanRequest,
     actor: Actor,
     kind: str,
     data: dict[str, object],
 ) -> None:
-    donor_id = session.scalar(select(Pledge.donor_id).where(Pledge.id == item.pledge_id))
+    item = scan.item
     if scan_in.note:
         data["note"] = scan_in.note
     if scan_in.scanned_at:
@@ -150,26 +171,26 @@ def _event(
         item_id=item.id,
         shipment_id=item.shipment_id,
         pledge_id=item.pledge_id,
-        donor_id=donor_id,
+        donor_id=scan.donor_id,
         recipient_id=item.recipient_id,
         data=data,
         client_event_id=scan_in.client_event_id,
     )
 
 
-def _complete_shipment(session: Session, item: Item, actor: Actor) -> None:
+def _complete_shipment(session: Session, scan: _Scan, actor: Actor) -> None:
     """A dispatched shipment whose every item is received becomes `received` (an event
     from the same source as the scan that completed it)."""
-    if item.shipment_id is None:
+    item = scan.item
+    if item.shipment_id is None or scan.shipment_status != ShipmentStatus.dispatched:
         return
-    shipment = shipment_repository.lock(session, item.shipment_id)  # held since _lock_item
-    if shipment is None or shipment.status != ShipmentStatus.dispatched:
-        return
-    session.flush()
     waiting = shipment_repository.count_in_states(
-        session, shipment.id, (State.in_transit.value, State.missing.value)
+        session, item.shipment_id, (State.in_transit.value, State.missing.value)
     )
     if waiting:
+        return
+    shipment = shipment_repository.lock(session, item.shipment_id)
+    if shipment is None or shipment.status != ShipmentStatus.dispatched:
         return
     shipment.status = ShipmentStatus.received.value
     shipment.received_at = clock.now()
