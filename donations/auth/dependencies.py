@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -15,6 +15,10 @@ from donations.events.service import Actor
 from donations.models import ApiToken, Role, User
 
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token.")
+
+
+# Dependencies that do no I/O are `async def`: a sync one costs a trip through the
+# threadpool on every request, and the scan path is hot.
 
 
 def optional_user(
@@ -38,7 +42,7 @@ def optional_user(
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 
 
-def current_user(user: OptionalUser) -> User:
+async def current_user(user: OptionalUser) -> User:
     if user is None:
         raise Unauthorized("not authenticated: send Authorization: Bearer <token>")
     return user
@@ -47,15 +51,15 @@ def current_user(user: OptionalUser) -> User:
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def current_token(request: Request, user: CurrentUser) -> ApiToken:
+async def current_token(request: Request, user: CurrentUser) -> ApiToken:
     token: ApiToken = request.state.api_token
     return token
 
 
-def require_role(*roles: Role) -> Callable[[User], User]:
+def require_role(*roles: Role) -> Callable[[User], Awaitable[User]]:
     names = ", ".join(r.value for r in roles)
 
-    def check(user: CurrentUser) -> User:
+    async def check(user: CurrentUser) -> User:
         if user.role not in roles:
             raise Forbidden(f"this needs the role {names}; you are {user.role}")
         return user
@@ -68,7 +72,7 @@ DonorOrCoordinator = Annotated[User, Depends(require_role(Role.donor, Role.coord
 RecipientOrCoordinator = Annotated[User, Depends(require_role(Role.recipient, Role.coordinator))]
 
 
-def actor(request: Request, user: CurrentUser) -> Actor:
+async def actor(request: Request, user: CurrentUser) -> Actor:
     return Actor(user=user, source=getattr(request.state, "source", "api"))
 
 

@@ -83,7 +83,7 @@ def optional_web_user(request: Request, session: SessionDep) -> User | None:
 WebUserOptional = Annotated[User | None, Depends(optional_web_user)]
 
 
-def web_user(request: Request, user: WebUserOptional) -> User:
+async def web_user(request: Request, user: WebUserOptional) -> User:
     if user is None:
         raise LoginRequired(
             "sign in first",
@@ -96,7 +96,7 @@ WebUser = Annotated[User, Depends(web_user)]
 
 
 def web_role(*roles: Role):  # type: ignore[no-untyped-def]
-    def check(user: WebUser) -> User:
+    async def check(user: WebUser) -> User:
         if user.role not in roles:
             raise Forbidden("This page is not for your role.")
         return user
@@ -104,7 +104,7 @@ def web_role(*roles: Role):  # type: ignore[no-untyped-def]
     return check
 
 
-def web_actor(user: WebUser) -> Actor:
+async def web_actor(user: WebUser) -> Actor:
     return Actor(user=user, source="web")
 
 
