@@ -60,6 +60,9 @@ def digest(row: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+_LAST_HASH = select(Event.hash).order_by(Event.id.desc()).limit(1)
+
+
 def head(session: Session) -> str:
     """The hash the next event links to, locking the chain for this transaction first."""
     cached = session.info.get(_HEAD)
@@ -67,7 +70,7 @@ def head(session: Session) -> str:
         return str(cached)
     if session.get_bind().dialect.name == "postgresql":
         lock_chain(session)
-    last = session.scalar(select(Event.hash).order_by(Event.id.desc()).limit(1))
+    last = session.scalar(_LAST_HASH)
     return last or GENESIS
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from donations import clock
@@ -103,7 +103,10 @@ def record_many(session: Session, *, actor: Actor, rows: Sequence[dict[str, Any]
     )
 
 
+_BY_CLIENT_KEY = select(Event).where(Event.client_key == bindparam("key"))
+
+
 def find_by_client_key(session: Session, key: str | None) -> Event | None:
     if key is None:
         return None
-    return session.scalars(select(Event).where(Event.client_key == key)).first()
+    return session.scalars(_BY_CLIENT_KEY, {"key": key}).first()

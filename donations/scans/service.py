@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from donations import clock, scope
@@ -68,6 +68,16 @@ class _Scan:
     shipment_status: str | None
 
 
+_LOCK_ITEM = (
+    select(Item, Pledge.donor_id, Shipment.status)
+    .join(Pledge, Pledge.id == Item.pledge_id)
+    .outerjoin(Shipment, Shipment.id == Item.shipment_id)
+    .options(joinedload(Item.recipient))
+    .where(Item.tag == bindparam("tag"))
+    .with_for_update(of=Item, key_share=True)
+)
+
+
 def _lock_item(session: Session, tag: str) -> tuple[Item, int, str | None] | None:
     """The item (with its recipient, for the answer), its donor and its shipment's status,
     the item's row locked for the rest of the transaction.
@@ -77,14 +87,7 @@ def _lock_item(session: Session, tag: str) -> tuple[Item, int, str | None] | Non
     (`FOR NO KEY UPDATE`, which does not block the key-share locks of event inserts that
     refer to the item) keeps the item consistent even without it.
     """
-    row = session.execute(
-        select(Item, Pledge.donor_id, Shipment.status)
-        .join(Pledge, Pledge.id == Item.pledge_id)
-        .outerjoin(Shipment, Shipment.id == Item.shipment_id)
-        .options(joinedload(Item.recipient))
-        .where(Item.tag == tag)
-        .with_for_update(of=Item, key_share=True)
-    ).first()
+    row = session.execute(_LOCK_ITEM, {"tag": tag}).first()
     if row is None:
         return None
     item, donor_id, status = row

@@ -22,7 +22,7 @@ from donations.scans.schemas import ScanRequest
 from donations.shipments import repository as shipment_repository
 from donations.tags import is_tag, normalize_tag
 from donations.tags import service as tag_service
-from donations.web import is_fragment, redirect, render, verify_csrf
+from donations.web import hx_redirect, is_fragment, redirect, render, verify_csrf
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 Scanner = Annotated[User, Depends(web_role(Role.recipient, Role.coordinator))]
@@ -72,6 +72,11 @@ def scan_page(
     last: str | None = None,
     result: str | None = None,
 ) -> Response:
+    if request.headers.get("hx-boosted") == "true":
+        # A link boosted by htmx would swap the body only, and the page's scanner script (in
+        # <head>) would not run: htmx runs no scripts from swapped content here. Load it fully.
+        query = f"?{request.url.query}" if request.url.query else ""
+        return hx_redirect(request, request.url.path + query)
     # `?shipment=` (the chooser's "Any shipment") or anything else not a number: none chosen.
     current = _current_shipment(session, user, _shipment_id(shipment))
     outcome = None
