@@ -1,14 +1,19 @@
-// Continuous scanning on /scan: the camera reads QR labels one after another and each one is
-// submitted through the same form a person would use. Native BarcodeDetector where the
-// browser has it; otherwise the vendored jsQR decoder, loaded only here and only then.
+// Continuous scanning on /scan: the camera reads QR labels one after another, and the tags
+// a person types are sent the same way, one after another, through the page's form. Native
+// BarcodeDetector where the browser has it; otherwise the vendored jsQR decoder, loaded only
+// here and only then. Without this script the form is a plain form (Post/Redirect/Get).
+//
+// Loaded in <head>, so only by a full page load of /scan (the server answers a boosted link to
+// /scan with one). It lives on while htmx boosts the next pages: it starts again when htmx
+// restores /scan from its history, and stops the camera when the page is left.
 (function () {
   "use strict";
-  var box, video, toggle, form, stream, detector, canvas, ctx, timer;
-  var lastText = "", lastAt = 0, busy = false;
+  var box, video, toggle, form, input, result, stream, detector, canvas, ctx, timer, audio;
+  var lastText = "", lastAt = 0, busy = false, queue = [], sequence = 0;
 
   function tone(kind) {
     try {
-      var audio = new (window.AudioContext || window.webkitAudioContext)();
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
       var osc = audio.createOscillator(), gain = audio.createGain();
       osc.frequency.value = { ok: 880, repeat: 520, unexpected: 330, unknown: 200, shipment: 660 }[kind] || 440;
       osc.type = kind === "ok" ? "sine" : "square";
@@ -21,35 +26,103 @@
     }
   }
 
-  function submit(text) {
-    var now = Date.now();
-    if (busy || (text === lastText && now - lastAt < 4000)) { return; }
-    lastText = text; lastAt = now; busy = true;
-    form.querySelector("[name=tag]").value = text;
-    var data = new FormData(form);
+  // Browsers start sound only after a gesture: unlock it on the first tap or key.
+  function unlockSound() {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      if (audio.state === "suspended") { audio.resume(); }
+    } catch (e) { /* no sound */ }
+  }
+
+  // Every scan gets its own idempotency key: the page's key (fresh in every answer) and a
+  // counter, so two tags sent before an answer comes back never share one.
+  function nextKey() {
+    sequence += 1;
+    return form.querySelector("[name=client_event_id]").value + "-" + sequence;
+  }
+
+  // A tag to send: queued with its own key, sent one at a time, in order.
+  function enqueue(text) {
+    queue.push({ tag: text, key: nextKey() });
+    pump();
+  }
+
+  function pump() {
+    if (busy || !queue.length) { return; }
+    busy = true;
+    var job = queue.shift();
+    var data = new FormData(form);  // the shipment as the last answer left it
+    data.set("tag", job.tag);
+    data.set("client_event_id", job.key);
     fetch(form.action, {
       method: "POST", body: data, credentials: "same-origin",
       headers: { "HX-Request": "true", "HX-Target": "scan-result",
                  "X-CSRF-Token": form.querySelector("[name=csrf_token]").value }
-    }).then(function (r) { return r.text(); }).then(function (html) {
-      var old = document.getElementById("scan-result");
+    }).then(function (r) {
+      if (!r.ok) { throw new Error("HTTP " + r.status); }
+      return r.text();
+    }).then(function (html) {
       var holder = document.createElement("div");
       holder.innerHTML = html;
       var fresh = holder.querySelector("#scan-result");
-      if (old && fresh) { old.replaceWith(fresh); after(fresh); }
-      form.querySelector("[name=tag]").value = "";
-    }).catch(function () { tone("unknown"); }).then(function () { busy = false; });
+      if (!fresh) { throw new Error("no result"); }  // e.g. signed out: the login page
+      show(fresh);
+    }).catch(function () {
+      failed(job.tag);
+    }).then(function () {
+      busy = false;
+      pump();
+    });
   }
 
-  // After every answer (fetch or htmx): keep the shipment and a fresh idempotency key, signal.
-  function after(result) {
-    if (!result) { return; }
+  // The answer replaces the result's content (the live region itself stays, so screen
+  // readers announce it); then keep the shipment and the page's key, and signal.
+  function show(fresh) {
+    result.innerHTML = fresh.innerHTML;
+    ["data-kind", "data-shipment", "data-client-event-id"].forEach(function (name) {
+      result.setAttribute(name, fresh.getAttribute(name) || "");
+    });
     var shipment = result.getAttribute("data-shipment");
-    if (shipment) { form.querySelector("[name=shipment]").value = shipment; }
+    if (shipment) {
+      form.querySelector("[name=shipment]").value = shipment;
+      var choice = document.getElementById("shipment-choice");
+      if (choice && choice.querySelector("option[value='" + shipment + "']")) { choice.value = shipment; }
+    }
     var key = result.getAttribute("data-client-event-id");
     if (key) { form.querySelector("[name=client_event_id]").value = key; }
     var kind = result.getAttribute("data-kind");
     if (kind) { tone(kind); }
+  }
+
+  // Not sent (no connection, or the answer was not a result): show which tag, crossed, and
+  // put it back in the field to send again when nothing else is being typed.
+  function failed(tag) {
+    var flash = document.createElement("div");
+    flash.className = "scan-flash unknown";
+    flash.setAttribute("role", "alert");
+    flash.textContent = "\u2717 " + tag;
+    result.setAttribute("data-kind", "failed");
+    result.insertBefore(flash, result.firstChild);
+    if (!input.value) { input.value = tag; }
+    tone("unknown");
+  }
+
+  function onSubmit(event) {
+    event.preventDefault();
+    unlockSound();
+    var text = input.value.trim();
+    if (!text) { return; }
+    input.value = "";  // ready for the next tag while this one is on its way
+    input.focus();
+    enqueue(text);
+  }
+
+  // From the camera: the same label stays in view for a while; send it once.
+  function scanned(text) {
+    var now = Date.now();
+    if (text === lastText && now - lastAt < 4000) { return; }
+    lastText = text; lastAt = now;
+    enqueue(text);
   }
 
   function loadDecoder() {
@@ -75,7 +148,8 @@
   }
 
   function loop() {
-    readFrame().then(function (text) { if (text) { submit(text); } })
+    if (!document.body.contains(video)) { stop(); return; }  // the page was left
+    readFrame().then(function (text) { if (text) { scanned(text); } })
       .catch(function () {})
       .then(function () { if (stream) { timer = setTimeout(loop, 250); } });
   }
@@ -91,36 +165,64 @@
       toggle.textContent = box.getAttribute("data-stop");
       loop();
     }).catch(function () {
-      toggle.disabled = true;
-      toggle.textContent = box.getAttribute("data-denied");
+      // No camera, or no permission: say so, and leave the typed entry.
+      var note = document.createElement("p");
+      note.className = "alert alert-warn";
+      note.setAttribute("role", "status");
+      note.setAttribute("data-camera-denied", "");
+      note.textContent = box.getAttribute("data-denied");
+      toggle.style.display = "none";  // not `hidden`: .button's display would win
+      toggle.parentNode.insertBefore(note, toggle);
+      stream = null;
     });
   }
 
   function stop() {
     if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); }
-    stream = null; clearTimeout(timer); video.hidden = true;
-    toggle.textContent = box.getAttribute("data-start");
+    stream = null; clearTimeout(timer);
+    if (video) { video.hidden = true; }
+    if (toggle) { toggle.textContent = box.getAttribute("data-start"); }
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
+  function init() {
     box = document.getElementById("camera");
     form = document.getElementById("scan-form");
-    if (!box || !form) { return; }
+    result = document.getElementById("scan-result");
+    if (!box || !form || !result || form.getAttribute("data-ready")) { return; }
+    form.setAttribute("data-ready", "1");
+    input = form.querySelector("[name=tag]");
+    form.addEventListener("submit", onSubmit);
     var choice = document.querySelector("[data-autosubmit]");
     if (choice) { choice.addEventListener("change", function () { choice.form.submit(); }); }
     if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
       box.hidden = false;
       video = box.querySelector("video");
       toggle = box.querySelector("[data-camera-toggle]");
-      toggle.addEventListener("click", function () { if (stream) { stop(); } else { start(); } });
+      toggle.addEventListener("click", function () {
+        unlockSound();
+        if (stream) { stop(); } else { start(); }
+      });
     }
-    document.body.addEventListener("htmx:afterSettle", function (event) {
-      var config = event.detail.requestConfig;
-      if (config && config.elt === form) {
-        after(document.getElementById("scan-result"));
-        form.querySelector("[name=tag]").value = "";
-        form.querySelector("[name=tag]").focus();
-      }
-    });
-  });
+  }
+
+  // Before htmx keeps a copy of the page for its history: no running camera, and the copy
+  // is as the server sent it (so that it starts again when restored).
+  function reset() {
+    stop();
+    if (form) { form.removeAttribute("data-ready"); }
+    if (box) {
+      box.hidden = true;
+      box.querySelectorAll("[data-camera-denied]").forEach(function (n) { n.remove(); });
+    }
+    if (toggle) { toggle.style.display = ""; }
+  }
+
+  window.addEventListener("pagehide", stop);
+  document.addEventListener("htmx:beforeHistorySave", reset);
+  document.addEventListener("htmx:historyRestore", init);
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
 })();
