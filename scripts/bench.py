@@ -3,6 +3,7 @@
     .venv/bin/python scripts/bench.py labels            # label-sheet PDFs, 200 and 2,000 labels
     .venv/bin/python scripts/bench.py labels --sizes 21 200 --repeat 7
     .venv/bin/python scripts/bench.py dashboard         # GET /dashboard, 1,000 and 100,000 items
+    .venv/bin/python scripts/bench.py scan              # receives: the app against the ceiling
 
 Each case is a function ``bench_<case>(args) -> int`` registered in ``CASES`` with a function
 that adds its options; to add a case (``dashboard``, ``scan``, ...), write both and add a line
@@ -331,6 +332,25 @@ def _dashboard_options(parser: argparse.ArgumentParser) -> None:
 
 # -- the command line -------------------------------------------------------------------
 
+# -- scan --------------------------------------------------------------------------------
+
+
+def bench_scan(args: argparse.Namespace) -> int:
+    """POST /api/v1/scans on the real app against a minimal ceiling endpoint (bench_scan.py)."""
+    import sys as _sys
+
+    _sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import bench_scan
+
+    return bench_scan.run(args.items, args.requests, args.concurrency)
+
+
+def _scan_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--items", type=int, default=20_000, help="items in transit")
+    parser.add_argument("--requests", type=int, default=5_000, help="receives to send")
+    parser.add_argument("--concurrency", type=int, default=32, help="connections")
+
+
 CASES: dict[
     str,
     tuple[Callable[[argparse.Namespace], int], Callable[[argparse.ArgumentParser], None], str],
@@ -340,6 +360,11 @@ CASES: dict[
         bench_dashboard,
         _dashboard_options,
         "GET /dashboard at 1,000 and 100,000 items (SQLite)",
+    ),
+    "scan": (
+        bench_scan,
+        _scan_options,
+        "POST /api/v1/scans, 32 connections: the app against the minimal ceiling",
     ),
 }
 
