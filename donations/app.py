@@ -26,7 +26,7 @@ from donations.errors import DomainError
 from donations.events import api as events_api
 from donations.events import views as event_views
 from donations.home import views as home_views
-from donations.i18n import LanguageMiddleware
+from donations.i18n import N_, LanguageMiddleware
 from donations.labels import api as labels_api
 from donations.organisations import api as organisations_api
 from donations.pledges import api as pledges_api
@@ -220,14 +220,15 @@ def _wants_json(request: Request) -> bool:
 
 
 ERROR_TITLES = {
-    400: "Bad request",
-    401: "Sign in first",
-    403: "Not allowed",
-    404: "Not found",
-    409: "Not possible now",
-    413: "Too large",
-    422: "Check the form",
+    400: N_("Bad request"),
+    401: N_("Sign in first"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    409: N_("Not possible now"),
+    413: N_("Too large"),
+    422: N_("Check the form"),
 }
+ERROR_TITLE_DEFAULT = N_("Something went wrong")  # any other status
 
 
 def _html_error(request: Request, status_code: int, message: str) -> Response:
@@ -240,7 +241,7 @@ def _html_error(request: Request, status_code: int, message: str) -> Response:
         response = Response(str(body), status_code=status_code, media_type="text/html")
         response.headers["HX-Reswap"] = "none"
         return response
-    title = gettext(ERROR_TITLES.get(status_code, "Something went wrong"))
+    title = gettext(ERROR_TITLES.get(status_code, ERROR_TITLE_DEFAULT))
     return web.render(
         request,
         "errors/error.html",
@@ -282,9 +283,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _html_error(request, exc.status_code, message)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = list(exc.errors())
         detail = "; ".join(_field_message(e) for e in errors) or "invalid request"
+        if not _wants_json(request):  # a page's form: a friendly page (or toast), not JSON
+            return _html_error(request, 422, detail)
         return JSONResponse({"detail": detail, "errors": _jsonable(errors)}, status_code=422)
 
     @app.exception_handler(IntegrityError)

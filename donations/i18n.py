@@ -88,6 +88,12 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 _ = gettext
 
 
+def N_(message: str) -> str:
+    """Mark `message` for extraction without translating it: for strings written in a table
+    and translated later by a call on a variable (`gettext(TITLES[code])`)."""
+    return message
+
+
 def negotiate(accept_language: str | None) -> str | None:
     """The best of our languages for an Accept-Language header (q-values respected), or None."""
     if not accept_language:
