@@ -172,11 +172,38 @@ def _document_extra_schemas(app: FastAPI) -> None:
             extra = ItemsCreate.model_json_schema(ref_template="#/components/schemas/{model}")
             schemas.update(extra.pop("$defs", {}))
             schemas["ItemsCreate"] = extra
+            schemas["HTTPValidationError"] = VALIDATION_ERROR_SCHEMA
             _summaries_from_docstrings(spec)
             app.openapi_schema = spec
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+VALIDATION_ERROR_SCHEMA: dict[str, Any] = {
+    "title": "HTTPValidationError",
+    "type": "object",
+    "description": "A request that does not validate: `detail` names the field(s) at fault; "
+    "`errors` lists them for programs.",
+    "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string", "example": "quantity: Input should be greater than 0"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "loc": {
+                        "type": "array",
+                        "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                    },
+                    "msg": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+            },
+        },
+    },
+}
 
 
 def _summaries_from_docstrings(spec: dict[str, Any]) -> None:
@@ -290,30 +317,41 @@ def _install_error_handlers(app: FastAPI) -> None:
             return _html_error(request, 422, detail)
         return JSONResponse({"detail": detail, "errors": _jsonable(errors)}, status_code=422)
 
+    def _failure(request: Request, status: int, detail: str, **headers: str) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": detail}, status_code=status, headers=headers or None)
+        response = _html_error(request, status, detail)
+        response.headers.update(headers)
+        return response
+
     @app.exception_handler(IntegrityError)
-    async def integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
+    async def integrity_error(request: Request, exc: IntegrityError) -> Response:
         # The services check before they write; this is a concurrent request that won a race.
         log.warning("integrity error: %s", exc.orig)
-        return JSONResponse(
-            {
-                "detail": "a concurrent change conflicted with this request; "
-                "nothing was written, try again"
-            },
-            status_code=409,
+        return _failure(
+            request,
+            409,
+            "a concurrent change conflicted with this request; nothing was written, try again",
         )
 
     @app.exception_handler(DataError)
-    async def data_error(request: Request, exc: DataError) -> JSONResponse:
+    async def data_error(request: Request, exc: DataError) -> Response:
         # A value the database cannot hold (an id beyond its integer range, say).
-        return JSONResponse({"detail": "a value is out of range for this field"}, status_code=422)
+        return _failure(request, 422, "a value is out of range for this field")
+
+    @app.exception_handler(OverflowError)
+    async def overflow_error(request: Request, exc: OverflowError) -> Response:
+        # SQLite's driver refuses integers beyond 64 bits before the database sees them.
+        return _failure(request, 422, "a value is out of range for this field")
 
     @app.exception_handler(OperationalError)
-    async def operational_error(request: Request, exc: OperationalError) -> JSONResponse:
+    async def operational_error(request: Request, exc: OperationalError) -> Response:
         log.error("database error: %s", exc.orig)
-        return JSONResponse(
-            {"detail": "the database is busy or unavailable; nothing was written, try again"},
-            status_code=503,
-            headers={"Retry-After": "1"},
+        return _failure(
+            request,
+            503,
+            "the database is busy or unavailable; nothing was written, try again",
+            **{"Retry-After": "1"},
         )
 
 
