@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -111,9 +112,11 @@ def events_page(
         since=datetime.combine(since_day, time.min, UTC) if since_day else None,
         until=datetime.combine(until_day + timedelta(days=1), time.min, UTC) if until_day else None,
     )
+    # An organisation that does not exist matches nothing (rather than lifting the filter).
+    nothing = bad_tag or (bool(organisation) and org is None)
     rows: list[EventRead] = (
         []
-        if bad_tag
+        if nothing
         else list(repository.page(session, user=user, f=f, after=after, limit=PAGE + 1))
     )
     events = rows[:PAGE]
@@ -131,7 +134,7 @@ def events_page(
         "events": events,
         "next_after": events[-1].id if len(rows) > PAGE else None,
         "filters": filters,
-        "query": "&".join(f"{k}={v}" for k, v in filters.items() if v),
+        "query": urlencode({k: v for k, v in filters.items() if v}),
         "kinds": KINDS,
         "organisations": session.scalars(select(Organisation).order_by(Organisation.name)).all(),
         "subjects": _subject_tags(session, events),

@@ -18,6 +18,7 @@ from donations.errors import DomainError, Forbidden
 from donations.events import repository as event_repository
 from donations.events.repository import EventFilter
 from donations.events.schemas import EventRead
+from donations.i18n import N_
 from donations.i18n import gettext as _
 from donations.labels import qr
 from donations.labels import service as label_service
@@ -35,11 +36,11 @@ Staff = Annotated[User, Depends(web_role(Role.donor, Role.coordinator))]
 PICK_LIMIT = 200
 
 MODES = [
-    ("post", "Post"),
-    ("air", "Air freight"),
-    ("sea", "Sea freight"),
-    ("courier", "Courier"),
-    ("hand", "Hand delivery"),
+    ("post", N_("Post")),
+    ("air", N_("Air freight")),
+    ("sea", N_("Sea freight")),
+    ("courier", N_("Courier")),
+    ("hand", N_("Hand delivery")),
 ]
 
 
@@ -57,7 +58,11 @@ def shipments_list(
     rows = repository.list_shipments(
         session, user=user, after=None, limit=500, status=status or None
     )
-    return render(request, "shipments/list.html", {"shipments": rows, "status": status or ""})
+    return render(
+        request,
+        "shipments/list.html",
+        {"shipments": rows, "status": status or "", "mode_labels": dict(_modes())},
+    )
 
 
 def _open_pledges(session: Session, user: User) -> list[Pledge]:
@@ -107,7 +112,7 @@ def s10_check(
             )
         except S10Error as exc:
             message, ok = str(exc), False
-    return render(request, "shipments/_s10.html", {"message": message, "ok": ok})
+    return render(request, "shipments/_s10.html", {"message": message, "ok": ok, "mode": mode})
 
 
 @router.get("/shipments/new", name="shipments:new")
@@ -117,8 +122,12 @@ def shipment_form(
     user: Staff,
     pledge: Annotated[str | None, Query(max_length=20)] = None,
     recipient: Annotated[str | None, Query(max_length=32)] = None,
+    pledge_id: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
-    form = {"pledge_id": pledge or "", "recipient": recipient or "", "mode": "post"}
+    """`?pledge=` from links; `?pledge_id=` is what the form's own select sends (htmx
+    refreshes the `recipients` block with it when the pledge changes)."""
+    chosen = pledge or pledge_id or ""
+    form = {"pledge_id": chosen, "recipient": recipient or "", "mode": "post"}
     block = "recipients" if is_fragment(request, "recipients") else None
     return render(request, "shipments/new.html", _new_values(session, user, form, {}), block=block)
 
@@ -200,6 +209,7 @@ def _detail_values(
         },
         "errors": {},
         "pack_errors": {},
+        "mode_labels": dict(_modes()),
     }
     if values["can_pack"]:
         values["unpacked"] = session.scalars(
@@ -280,7 +290,7 @@ def _after_packing(
 ) -> Response:
     if is_fragment(request, "packing"):
         session.flush()
-        values = _detail_values(session, user, shipment, notice=message)
+        values = _detail_values(session, user, shipment, notice=message, oob=True)
         return render(request, "shipments/detail.html", values, block="packing")
     return redirect(request, f"/shipments/{shipment.id}#packing", message=message)
 
@@ -316,8 +326,10 @@ async def shipment_pack(
 def _pack_error(
     request: Request, session: Session, user: User, shipment: Shipment, message: str
 ) -> Response:
-    values = _detail_values(session, user, shipment, pack_errors={"__all__": message})
     block = "packing" if is_fragment(request, "packing") else None
+    values = _detail_values(
+        session, user, shipment, pack_errors={"__all__": message}, oob=block is not None
+    )
     return render(request, "shipments/detail.html", values, status_code=422, block=block)
 
 
@@ -344,12 +356,17 @@ async def shipment_dispatch(
     errors: dict[str, str] = {}
     try:
         dispatch_in = DispatchRequest(**{k: v for k, v in form.items() if v != ""})
-        service.dispatch(session, shipment=shipment, dispatch_in=dispatch_in, actor=actor)
+        # The service may change the carrier or the arrival date before it refuses (a bad
+        # tracking number, nothing packed): a savepoint undoes them, so the request commits
+        # nothing when the form comes back with its errors.
+        with session.begin_nested():
+            service.dispatch(session, shipment=shipment, dispatch_in=dispatch_in, actor=actor)
     except ValidationError as exc:
         errors = field_errors(exc)
     except DomainError as exc:
         errors = _domain_errors(exc)
     if errors:
+        shipment = service.get_visible(session, shipment_id=shipment_id, user=user)
         values = _detail_values(session, user, shipment, form=form, errors=errors)
         return render(request, "shipments/detail.html", values, status_code=422)
     return redirect(request, f"/shipments/{shipment.id}", message=_("Shipment dispatched."))
