@@ -332,6 +332,15 @@ def field_errors(exc: Any) -> dict[str, str]:
     return errors
 
 
+def domain_errors(exc: Any) -> dict[str, str]:
+    """{field: message} for a domain error whose message starts with "field: ", else the
+    whole message for the form as a whole."""
+    field, sep, message = exc.detail.partition(":")
+    if sep and field.isidentifier():
+        return {field: message.strip()}
+    return {"__all__": exc.detail}
+
+
 def form_dict(form: Mapping[str, Any]) -> dict[str, str]:
     """What the user typed, to put back in a re-rendered form."""
     return {k: v for k, v in form.items() if isinstance(v, str) and k != CSRF_FIELD}

@@ -18,7 +18,15 @@ from donations.models import Allocation, Item, Organisation, Pledge, Role, User
 from donations.pledges import importer, repository, service
 from donations.pledges.schemas import AllocationCreate, PledgeCreate
 from donations.shipments import repository as shipment_repository
-from donations.web import field_errors, form_dict, is_fragment, redirect, render, verify_csrf
+from donations.web import (
+    domain_errors,
+    field_errors,
+    form_dict,
+    is_fragment,
+    redirect,
+    render,
+    verify_csrf,
+)
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 Staff = Annotated[User, Depends(web_role(Role.donor, Role.coordinator))]
@@ -60,7 +68,7 @@ async def pledge_create(
     except ValidationError as exc:
         errors = field_errors(exc)
     except DomainError as exc:
-        errors = _domain_errors(exc)
+        errors = domain_errors(exc)
     if errors:
         return render(
             request,
@@ -69,13 +77,6 @@ async def pledge_create(
             status_code=422,
         )
     return redirect(request, f"/pledges/{pledge.id}", message=_("Pledge recorded."))
-
-
-def _domain_errors(exc: DomainError) -> dict[str, str]:
-    field, sep, message = exc.detail.partition(":")
-    if sep and field.isidentifier():
-        return {field: message.strip()}
-    return {"__all__": exc.detail}
 
 
 def allocation_rows(session: Session, pledge_id: int) -> list[dict[str, Any]]:
@@ -213,7 +214,7 @@ async def pledge_allocate(
     except ValidationError as exc:
         errors = field_errors(exc)
     except DomainError as exc:
-        errors = _domain_errors(exc)
+        errors = domain_errors(exc)
     if errors:
         values = _detail_values(session, user, pledge, alloc_form=form, alloc_errors=errors)
         return render(request, "pledges/detail.html", values, status_code=422)

@@ -16,7 +16,7 @@ from donations import clock, scope
 from donations.errors import Conflict, Invalid, NotFound
 from donations.events import service as event_service
 from donations.events.service import Actor
-from donations.lifecycle import Action, IllegalTransition, State, transition
+from donations.lifecycle import EVENT_KINDS, Action, IllegalTransition, State, transition
 from donations.models import Item, Role, Shipment, ShipmentStatus, User
 from donations.organisations import service as organisation_service
 from donations.pledges import repository as pledge_repository
@@ -254,7 +254,7 @@ def _item_events(
         actor=actor,
         rows=[
             {
-                "kind": _kind(action),
+                "kind": EVENT_KINDS[action],
                 "item_id": item_id,
                 "shipment_id": shipment.id,
                 "pledge_id": shipment.pledge_id,
@@ -265,12 +265,6 @@ def _item_events(
             for item_id in ids
         ],
     )
-
-
-def _kind(action: Action) -> str:
-    from donations.lifecycle import EVENT_KINDS
-
-    return EVENT_KINDS[action]
 
 
 def _shipment_event(

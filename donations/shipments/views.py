@@ -29,7 +29,15 @@ from donations.pledges.views import allocation_rows
 from donations.s10 import S10Error, validate_s10
 from donations.shipments import repository, service
 from donations.shipments.schemas import DispatchRequest, PackRequest, ShipmentCreate
-from donations.web import field_errors, form_dict, is_fragment, redirect, render, verify_csrf
+from donations.web import (
+    domain_errors,
+    field_errors,
+    form_dict,
+    is_fragment,
+    redirect,
+    render,
+    verify_csrf,
+)
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 Staff = Annotated[User, Depends(web_role(Role.donor, Role.coordinator))]
@@ -144,7 +152,7 @@ async def shipment_create(
     except ValidationError as exc:
         errors = field_errors(exc)
     except DomainError as exc:
-        errors = _domain_errors(exc)
+        errors = domain_errors(exc)
     if errors:
         return render(
             request, "shipments/new.html", _new_values(session, user, form, errors), status_code=422
@@ -152,13 +160,6 @@ async def shipment_create(
     return redirect(
         request, f"/shipments/{shipment.id}", message=_("Shipment started: now pack its items.")
     )
-
-
-def _domain_errors(exc: DomainError) -> dict[str, str]:
-    field, sep, message = exc.detail.partition(":")
-    if sep and field.replace("_", "").isalnum() and " " not in field:
-        return {field: message.strip()}
-    return {"__all__": exc.detail}
 
 
 def condense(events: Sequence[EventRead]) -> list[EventRead]:
@@ -364,7 +365,7 @@ async def shipment_dispatch(
     except ValidationError as exc:
         errors = field_errors(exc)
     except DomainError as exc:
-        errors = _domain_errors(exc)
+        errors = domain_errors(exc)
     if errors:
         shipment = service.get_visible(session, shipment_id=shipment_id, user=user)
         values = _detail_values(session, user, shipment, form=form, errors=errors)
