@@ -7,9 +7,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from donations.auth import service as auth_service
-from donations.db import SessionDep
+from donations.db import SessionDep, get_database
 from donations.errors import Forbidden, Unauthorized
 from donations.events.service import Actor
 from donations.models import ApiToken, Role, User
@@ -30,21 +32,29 @@ def optional_user(
     anonymous: a client that sends one wants to know it no longer works."""
     if credentials is None:
         return None
-    found = auth_service.user_for_token(session, credentials.credentials)
-    if found is None:
-        raise Unauthorized("invalid, expired or revoked token")
-    user, token = found
+    user, token = authenticate(session, credentials.credentials)
     request.state.api_token = token
     request.state.source = "api"
     return user
 
 
+def authenticate(session: Session, token: str) -> tuple[User, ApiToken]:
+    found = auth_service.user_for_token(session, token)
+    if found is None:
+        raise Unauthorized("invalid, expired or revoked token")
+    return found
+
+
 OptionalUser = Annotated[User | None, Depends(optional_user)]
+
+
+def _not_authenticated() -> Unauthorized:
+    return Unauthorized("not authenticated: send Authorization: Bearer <token>")
 
 
 async def current_user(user: OptionalUser) -> User:
     if user is None:
-        raise Unauthorized("not authenticated: send Authorization: Bearer <token>")
+        raise _not_authenticated()
     return user
 
 
@@ -56,13 +66,42 @@ async def current_token(request: Request, user: CurrentUser) -> ApiToken:
     return token
 
 
-def require_role(*roles: Role) -> Callable[[User], Awaitable[User]]:
-    names = ", ".join(r.value for r in roles)
+def check_role(user: User, roles: tuple[Role, ...]) -> User:
+    if user.role not in roles:
+        names = ", ".join(r.value for r in roles)
+        raise Forbidden(f"this needs the role {names}; you are {user.role}")
+    return user
 
+
+def require_role(*roles: Role) -> Callable[[User], Awaitable[User]]:
     async def check(user: CurrentUser) -> User:
-        if user.role not in roles:
-            raise Forbidden(f"this needs the role {names}; you are {user.role}")
-        return user
+        return check_role(user, roles)
+
+    return check
+
+
+def require_role_before_writing(*roles: Role) -> Callable[..., Awaitable[User]]:
+    """Like `require_role`, for a hot write endpoint that opens its own write transaction
+    (`Database.transaction`) instead of taking the request's session: the token is checked
+    in a short read transaction of its own, before the write lock, and the user comes back
+    detached, with its columns and organisation loaded. Same answers as `require_role`."""
+
+    async def check(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> User:
+        if credentials is None:
+            raise _not_authenticated()
+        database = get_database(request)
+
+        def lookup() -> tuple[User, ApiToken]:
+            with database.transaction(write=False) as session:
+                return authenticate(session, credentials.credentials)
+
+        user, token = await run_in_threadpool(lookup)
+        request.state.api_token = token
+        request.state.source = "api"
+        return check_role(user, roles)
 
     return check
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -174,8 +175,9 @@ class ItemRead(BaseModel):
     deployed_at: datetime | None
 
     @classmethod
-    def of(cls, item: Item) -> ItemRead:
+    def of(cls, item: Item, **extra: Any) -> Self:
         return cls(
+            **extra,
             id=item.id,
             tag=item.tag,
             serial=item.serial,

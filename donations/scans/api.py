@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from donations.auth.dependencies import ActorDep, RecipientOrCoordinator
-from donations.db import SessionDep
-from donations.pledges.schemas import ItemRead
+from fastapi import APIRouter, Depends, Request, Response
+
+from donations.auth.dependencies import require_role_before_writing
+from donations.db import Database, get_database
+from donations.events.service import Actor
+from donations.models import Role, User
 from donations.scans import service
 from donations.scans.schemas import ScanRequest, ScanResult
 
@@ -23,9 +26,11 @@ router = APIRouter(prefix="/api/v1/scans", tags=["scans"])
         },
     },
 )
-def create_scan(
-    scan_in: ScanRequest, session: SessionDep, user: RecipientOrCoordinator, actor: ActorDep
-) -> ScanResult:
+async def create_scan(
+    scan_in: ScanRequest,
+    request: Request,
+    user: Annotated[User, Depends(require_role_before_writing(Role.recipient, Role.coordinator))],
+) -> Response:
     """Receive or deploy an item by its tag (recipient of the addressed post, or coordinator).
 
     - `receive`: an item in transit (or missing, found later) becomes `received` with the
@@ -37,5 +42,16 @@ def create_scan(
     site), answers 200 with the item as it is and writes nothing (`replayed: true`). Offline
     devices replay their queue this way, with `scanned_at` set to when the scan happened.
     """
-    item, replayed = service.scan(session, scan_in=scan_in, user=user, actor=actor)
-    return ScanResult(**ItemRead.of(item).model_dump(), replayed=replayed)
+    database = get_database(request)
+    result = await database.run_write(_scan, database, scan_in, user)
+    return Response(result.model_dump_json(), media_type="application/json")
+
+
+def _scan(database: Database, scan_in: ScanRequest, user: User) -> ScanResult:
+    """The recipient's hot path, in one trip to the threadpool: the write transaction (and on
+    SQLite this process's write lock) is held only while the scan's own statements run, never
+    across a return to the event loop. The caller was authenticated before, in a read
+    transaction of its own; the answer is built and serialised here, once."""
+    with database.transaction() as session:
+        item, replayed = service.scan(session, scan_in=scan_in, user=user, actor=Actor(user))
+        return ScanResult.of(item, replayed=replayed)

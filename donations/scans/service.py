@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from donations import clock, scope
 from donations.errors import Conflict, Invalid, NotFound
@@ -107,15 +108,28 @@ def _apply(item: Item, action: Action) -> State:
         raise Conflict(f"item {item.tag}: {exc}") from None
 
 
+def _write(session: Session, item: Item, **values: object) -> None:
+    """Write these columns of the (locked) item with one UPDATE and keep the loaded object
+    in step, without the ORM's unit of work, which costs several times the statement on the
+    recipient's hot path."""
+    session.connection().execute(update(Item).where(Item.id == item.id), values)
+    for name, value in values.items():
+        set_committed_value(item, name, value)
+
+
 def _receive(session: Session, scan: _Scan, scan_in: ScanRequest, actor: Actor) -> bool:
     item = scan.item
     condition = scan_in.condition or Condition.good
     if item.state == State.received and item.condition == condition:
         return True
     previous_state = item.state
-    item.state = _apply(item, Action.receive).value
-    item.condition = condition.value
-    item.received_at = scan_in.scanned_at or clock.now()
+    _write(
+        session,
+        item,
+        state=_apply(item, Action.receive).value,
+        condition=condition.value,
+        received_at=scan_in.scanned_at or clock.now(),
+    )
     _event(
         session,
         scan,
@@ -135,10 +149,15 @@ def _deploy(session: Session, scan: _Scan, scan_in: ScanRequest, actor: Actor) -
     item = scan.item
     if item.state == State.deployed and item.site == scan_in.site:
         return True
-    item.state = _apply(item, Action.deploy).value
-    item.site = scan_in.site
-    item.lat, item.lon = scan_in.lat, scan_in.lon
-    item.deployed_at = scan_in.scanned_at or clock.now()
+    _write(
+        session,
+        item,
+        state=_apply(item, Action.deploy).value,
+        site=scan_in.site,
+        lat=scan_in.lat,
+        lon=scan_in.lon,
+        deployed_at=scan_in.scanned_at or clock.now(),
+    )
     _event(
         session,
         scan,
@@ -181,14 +200,25 @@ def _event(
     )
 
 
+_WAITING_STATES = [State.in_transit.value, State.missing.value]
+_STILL_WAITING = (
+    select(Item.id)
+    .where(
+        Item.shipment_id == bindparam("shipment_id"),
+        Item.state.in_(bindparam("states", expanding=True)),
+    )
+    .limit(1)
+)
+
+
 def _complete_shipment(session: Session, scan: _Scan, actor: Actor) -> None:
     """A dispatched shipment whose every item is received becomes `received` (an event
     from the same source as the scan that completed it)."""
     item = scan.item
     if item.shipment_id is None or scan.shipment_status != ShipmentStatus.dispatched:
         return
-    waiting = shipment_repository.count_in_states(
-        session, item.shipment_id, (State.in_transit.value, State.missing.value)
+    waiting = session.connection().scalar(
+        _STILL_WAITING, {"shipment_id": item.shipment_id, "states": _WAITING_STATES}
     )
     if waiting:
         return
