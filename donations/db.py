@@ -3,7 +3,7 @@
 One session per request, committed once by the request's dependency before the response
 goes out (see `get_session`). Services and repositories only add and flush. The recipients'
 scan, the hot path, instead runs its whole write transaction in one call off the event loop
-(`Database.transaction` through `Database.run_write`), so that the write lock is never held
+(`Database.transaction` through `Database.run_serialised`), so that the write lock is never held
 while the request waits for the event loop.
 
 SQLite runs in WAL mode. A request that may write (any method but GET/HEAD/OPTIONS) opens
@@ -124,11 +124,12 @@ class Database:
         self.write_lock: AbstractContextManager[Any] = (
             threading.Lock() if self.is_sqlite else nullcontext()
         )
-        # Whole write transactions handed over by hot endpoints (`run_write`) run on one
-        # thread, in the order they arrive: SQLite has one writer anyway, and a queue served
-        # in order keeps the slowest scan close to the typical one under load.
-        self._writer = (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        # The hot path's database work (`run_serialised`) runs on one thread, in the order it
+        # arrives: SQLite has one writer anyway, and one thread served in order neither hands
+        # the write lock and the GIL back and forth between threadpool workers nor lets a
+        # scan wait behind later ones, so the slowest scan stays close to the typical one.
+        self._serial = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-serial")
             if self.is_sqlite
             else None
         )
@@ -163,22 +164,23 @@ class Database:
             finally:
                 session.close()
 
-    async def run_write(self, work: Callable[..., T], *args: Any) -> T:
-        """Run `work(*args)`, a whole write transaction (`with self.transaction()`), off the
-        event loop: on SQLite on the writer thread, on PostgreSQL in the threadpool."""
-        if self._writer is None:
+    async def run_serialised(self, work: Callable[..., T], *args: Any) -> T:
+        """Run `work(*args)` (whole transactions: `with self.transaction()`) off the event
+        loop: on SQLite on this process's database thread, in arrival order; on PostgreSQL,
+        which has many writers, in the threadpool."""
+        if self._serial is None:
             return await run_in_threadpool(work, *args)
         context = contextvars.copy_context()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, context.run, work, *args)
+        return await loop.run_in_executor(self._serial, context.run, work, *args)
 
     def ping(self) -> None:
         with self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
-        if self._writer is not None:
-            self._writer.shutdown(wait=True)
+        if self._serial is not None:
+            self._serial.shutdown(wait=True)
         self.engine.dispose()
 
 

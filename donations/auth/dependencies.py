@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from donations.auth import service as auth_service
 from donations.db import SessionDep, get_database
@@ -83,7 +82,8 @@ def require_role(*roles: Role) -> Callable[[User], Awaitable[User]]:
 def require_role_before_writing(*roles: Role) -> Callable[..., Awaitable[User]]:
     """Like `require_role`, for a hot write endpoint that opens its own write transaction
     (`Database.transaction`) instead of taking the request's session: the token is checked
-    in a short read transaction of its own, before the write lock, and the user comes back
+    in a short read transaction of its own, before the write lock, on the same database
+    thread as the write that follows (`Database.run_serialised`), and the user comes back
     detached, with its columns and organisation loaded. Same answers as `require_role`."""
 
     async def check(
@@ -98,7 +98,7 @@ def require_role_before_writing(*roles: Role) -> Callable[..., Awaitable[User]]:
             with database.transaction(write=False) as session:
                 return authenticate(session, credentials.credentials)
 
-        user, token = await run_in_threadpool(lookup)
+        user, token = await database.run_serialised(lookup)
         request.state.api_token = token
         request.state.source = "api"
         return check_role(user, roles)

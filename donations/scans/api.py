@@ -43,7 +43,7 @@ async def create_scan(
     devices replay their queue this way, with `scanned_at` set to when the scan happened.
     """
     database = get_database(request)
-    result = await database.run_write(_scan, database, scan_in, user)
+    result = await database.run_serialised(_scan, database, scan_in, user)
     return Response(result.model_dump_json(), media_type="application/json")
 
 
