@@ -17,7 +17,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from donations import migrate, web
+from donations import i18n, migrate, web
 from donations.auth import api as auth_api
 from donations.auth import views as auth_views
 from donations.auth.web import LoginRequired, login_url
@@ -52,9 +52,9 @@ allocation, shipment, QR-tagged receipt and deployment.
 returns a bearer token; send it as `Authorization: Bearer <token>` (the *Authorize* button
 above does this for you).
 
-**Errors** answer `{"detail": "..."}`: the message names the field or row at fault and, for a
-refused lifecycle step (409), the item's state and the actions allowed from it. Nothing is
-written when a request is refused.
+**Errors** answer `{"detail": "..."}` in English: the message names the field or row at fault
+and, for a refused lifecycle step (409), the item's state and the actions allowed from it.
+Nothing is written when a request is refused.
 
 **Lists** answer `{"data": [...], "next": CURSOR_OR_NULL}`; pass `?after=CURSOR` for the next
 page and `?limit=` (1-1000, default 50).
@@ -251,16 +251,25 @@ def _summaries_from_docstrings(spec: dict[str, Any]) -> None:
                 operation["summary"] = sentence
 
 
-def _field_message(error: dict[str, Any]) -> str:
+def _field_message(error: dict[str, Any], *, translated: bool = False) -> str:
+    """One error of a request that does not validate, as "where: message". The JSON API
+    keeps pydantic's English; a page (`translated`) gets the message in its language."""
     loc = [
         str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "header", "form")
     ]
-    message = str(error.get("msg", "invalid"))
-    message = message.removeprefix("Value error, ")
+    if translated:
+        message = i18n.validation_message(error)
+    else:
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
     where = ".".join(loc)
     if where and message.startswith(where.split(".")[-1] + ":"):
         return message
-    return f"{where}: {message}" if where else message
+    if not where:
+        return message
+    if translated:
+        # Translators: a field's name (as the form sends it) and what is wrong with it.
+        return i18n.gettext("{field}: {message}").format(field=where, message=message)
+    return f"{where}: {message}"
 
 
 class CachedStaticFiles(StaticFiles):
@@ -289,18 +298,23 @@ ERROR_TITLES = {
 }
 ERROR_TITLE_DEFAULT = N_("Something went wrong")  # any other status
 
+# What a page says for an HTTP error of the framework (a route's own errors are DomainErrors,
+# with their own messages); any other status shows the framework's English detail.
+HTTP_MESSAGES = {
+    404: N_("There is no page at this address."),
+    405: N_("This address does not take this kind of request."),
+}
+
 
 def _html_error(request: Request, status_code: int, message: str) -> Response:
     """A friendly page, or for an htmx action a toast that leaves the page as it is."""
-    from donations.i18n import gettext
-
     if web.is_htmx(request) and request.headers.get("hx-boosted") != "true":
         web.context(request)  # sets the language
         body = web.env.get_template("macros/toast.html").module.oob_toast(message)  # type: ignore[attr-defined]
         response = Response(str(body), status_code=status_code, media_type="text/html")
         response.headers["HX-Reswap"] = "none"
         return response
-    title = gettext(ERROR_TITLES.get(status_code, ERROR_TITLE_DEFAULT))
+    title = i18n.gettext(ERROR_TITLES.get(status_code, ERROR_TITLE_DEFAULT))
     return web.render(
         request,
         "errors/error.html",
@@ -324,7 +338,9 @@ def _install_error_handlers(app: FastAPI) -> None:
             )
         if isinstance(exc, LoginRequired):
             return web.redirect(request, login_url(exc.extra.get("next")))
-        return _html_error(request, exc.status_code, exc.detail)
+        # The message alone: it was written in the page's language when raised, and a
+        # field's code name (`item_ids[3]`) would mean little to a person.
+        return _html_error(request, exc.status_code, exc.message)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -332,27 +348,27 @@ def _install_error_handlers(app: FastAPI) -> None:
             return JSONResponse(
                 {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
             )
-        from donations.i18n import gettext
-
-        message = (
-            gettext("There is no page at this address.")
-            if exc.status_code == 404
-            else str(exc.detail)
-        )
+        known = HTTP_MESSAGES.get(exc.status_code)
+        message = i18n.gettext(known) if known else str(exc.detail)
         return _html_error(request, exc.status_code, message)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = list(exc.errors())
-        detail = "; ".join(_field_message(e) for e in errors) or "invalid request"
         if not _wants_json(request):  # a page's form: a friendly page (or toast), not JSON
-            return _html_error(request, 422, detail)
+            i18n.set_language(web.request_language(request))
+            message = "; ".join(_field_message(e, translated=True) for e in errors)
+            return _html_error(request, 422, message or i18n.gettext("The request is invalid."))
+        detail = "; ".join(_field_message(e) for e in errors) or "invalid request"
         return JSONResponse({"detail": detail, "errors": _jsonable(errors)}, status_code=422)
 
     def _failure(request: Request, status: int, detail: str, **headers: str) -> Response:
+        """`detail` is English for the API, and a page gets it in its language (the
+        messages are marked with N_ below)."""
         if _wants_json(request):
             return JSONResponse({"detail": detail}, status_code=status, headers=headers or None)
-        response = _html_error(request, status, detail)
+        i18n.set_language(web.request_language(request))
+        response = _html_error(request, status, i18n.gettext(detail))
         response.headers.update(headers)
         return response
 
@@ -363,18 +379,18 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _failure(
             request,
             409,
-            "a concurrent change conflicted with this request; nothing was written, try again",
+            N_("a concurrent change conflicted with this request; nothing was written, try again"),
         )
 
     @app.exception_handler(DataError)
     async def data_error(request: Request, exc: DataError) -> Response:
         # A value the database cannot hold (an id beyond its integer range, say).
-        return _failure(request, 422, "a value is out of range for this field")
+        return _failure(request, 422, N_("a value is out of range for this field"))
 
     @app.exception_handler(OverflowError)
     async def overflow_error(request: Request, exc: OverflowError) -> Response:
         # SQLite's driver refuses integers beyond 64 bits before the database sees them.
-        return _failure(request, 422, "a value is out of range for this field")
+        return _failure(request, 422, N_("a value is out of range for this field"))
 
     @app.exception_handler(OperationalError)
     async def operational_error(request: Request, exc: OperationalError) -> Response:
@@ -382,7 +398,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _failure(
             request,
             503,
-            "the database is busy or unavailable; nothing was written, try again",
+            N_("the database is busy or unavailable; nothing was written, try again"),
             **{"Retry-After": "1"},
         )
 

@@ -1,4 +1,10 @@
-"""Domain errors carry their HTTP status; one handler renders them as {"detail": ...}."""
+"""Domain errors carry their HTTP status; one handler renders them as {"detail": ...}.
+
+The message is written in the language of the request when the error is raised
+(`_("...").format(...)`): English on the JSON API, the page's language on the pages. The
+field at fault is kept apart from it, so that a form can show the message next to that field
+while the API's `detail` still reads "field: message".
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,12 @@ from typing import Any
 class DomainError(Exception):
     status_code = 400
 
-    def __init__(self, detail: str, **extra: Any) -> None:
+    def __init__(self, message: str, *, field: str | None = None, **extra: Any) -> None:
+        detail = f"{field}: {message}" if field else message
         super().__init__(detail)
-        self.detail = detail
+        self.message = message  # for a person: no field name in front
+        self.field = field  # the field (or row, or path) at fault, if any
+        self.detail = detail  # the API's text: "field: message"
         self.extra = extra
 
 
@@ -35,6 +44,6 @@ class Conflict(DomainError):
 
 
 class Invalid(DomainError):
-    """Input that is well-formed JSON but wrong (422): the message names the field or row."""
+    """Input that is well-formed JSON but wrong (422): `field` names the field or row."""
 
     status_code = 422

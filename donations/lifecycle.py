@@ -7,12 +7,16 @@ pledged --pack--> packed --dispatch--> in_transit --receive--> received --deploy
 ```
 
 `transition(state, action)` gives the new state or raises `IllegalTransition`, which the
-API turns into a 409 naming the current state and the actions allowed from it.
+API turns into a 409 naming the current state and the actions allowed from it (in the
+request's language: the codes themselves in English, their names in French).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+from donations.i18n import gettext as _
+from donations.i18n import pgettext
 
 
 class State(StrEnum):
@@ -58,18 +62,61 @@ EVENT_KINDS: dict[Action, str] = {
 }
 
 
+def state_name(state: State | str) -> str:
+    """The state's name in the current language (in English, its code: `in_transit`)."""
+    names = {
+        State.pledged: pgettext("item state", "pledged"),
+        State.packed: pgettext("item state", "packed"),
+        State.in_transit: pgettext("item state", "in_transit"),
+        State.received: pgettext("item state", "received"),
+        State.missing: pgettext("item state", "missing"),
+        State.deployed: pgettext("item state", "deployed"),
+    }
+    return names[State(state)]
+
+
+def action_name(action: Action | str) -> str:
+    """The action as a verb in the current language (in English, its code: `receive`), as
+    the list of the actions allowed names it."""
+    names = {
+        Action.pack: pgettext("item action", "pack"),
+        Action.unpack: pgettext("item action", "unpack"),
+        Action.dispatch: pgettext("item action", "dispatch"),
+        Action.receive: pgettext("item action", "receive"),
+        Action.close: pgettext("item action", "close"),
+        Action.deploy: pgettext("item action", "deploy"),
+    }
+    return names[Action(action)]
+
+
 class IllegalTransition(Exception):
-    """An action that the item's current state does not allow."""
+    """An action that the item's current state does not allow (its message is in the
+    language of the request that raised it)."""
 
     def __init__(self, state: State, action: Action) -> None:
         self.state = state
         self.action = action
         self.allowed = allowed_actions(state)
-        allowed = ", ".join(a.value for a in self.allowed) or "none (final state)"
-        super().__init__(
-            f"cannot {action.value} an item that is {state.value}; "
-            f"allowed from {state.value}: {allowed}"
-        )
+        allowed = ", ".join(action_name(a) for a in self.allowed) or _("none (final state)")
+        super().__init__(_refusal(action).format(state=state_name(state), allowed=allowed))
+
+
+def _refusal(action: Action) -> str:
+    """The refusal of `action` ("cannot receive an item that is ..."): a whole sentence for
+    each action, as the verb may change the words around it in other languages."""
+    sentences = {
+        Action.pack: _("cannot pack an item that is {state}; allowed from {state}: {allowed}"),
+        Action.unpack: _("cannot unpack an item that is {state}; allowed from {state}: {allowed}"),
+        Action.dispatch: _(
+            "cannot dispatch an item that is {state}; allowed from {state}: {allowed}"
+        ),
+        Action.receive: _(
+            "cannot receive an item that is {state}; allowed from {state}: {allowed}"
+        ),
+        Action.close: _("cannot close an item that is {state}; allowed from {state}: {allowed}"),
+        Action.deploy: _("cannot deploy an item that is {state}; allowed from {state}: {allowed}"),
+    }
+    return sentences[action]
 
 
 def allowed_actions(state: State | str) -> tuple[Action, ...]:

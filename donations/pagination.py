@@ -46,7 +46,7 @@ def page_params(
         except ValueError:
             cursor = None
         if cursor is None or not 0 <= cursor <= MAX_CURSOR:
-            raise Invalid(f"after: not a cursor this list gave out: {after!r}")
+            raise Invalid(f"not a cursor this list gave out: {after!r}", field="after")
     return PageParams(after=cursor, limit=limit)
 
 

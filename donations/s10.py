@@ -42,6 +42,8 @@ import re
 from typing import Literal
 
 from donations.countries import ISO_3166_ALPHA2
+from donations.i18n import N_, ngettext
+from donations.i18n import gettext as _
 
 __all__ = [
     "RESERVED_SERVICE_LETTERS",
@@ -61,7 +63,7 @@ _WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
 _SHAPE = re.compile(r"[A-Z]{2}[0-9]{8}[0-9][A-Z]{2}")
 _SERIAL = re.compile(r"[0-9]{8}")
 _SERVICE = re.compile(r"[A-Z]{2}")
-_EXPECTED_SHAPE = (
+_EXPECTED_SHAPE = N_(
     "2 upper-case letters (service indicator) + 8 digits (serial number) + 1 check digit"
     " + 2 upper-case letters (country code), 13 characters, e.g. RR287043775IN"
 )
@@ -71,8 +73,9 @@ _RESERVED_RANGES = ", ".join(f"{letter}A-{letter}Z" for letter in sorted(RESERVE
 class S10Error(ValueError):
     """Raised when a string is not a valid S10 identifier.
 
-    ``str(error)`` says what is wrong in plain words; ``kind`` classifies the problem as
-    ``"format"``, ``"reserved_service"``, ``"check_digit"`` or ``"country"``.
+    ``str(error)`` says what is wrong in plain words, in the current language (see
+    :mod:`donations.i18n`; English outside a page's request); ``kind`` classifies the
+    problem as ``"format"``, ``"reserved_service"``, ``"check_digit"`` or ``"country"``.
     """
 
     def __init__(self, message: str, kind: S10ErrorKind) -> None:
@@ -88,7 +91,10 @@ def check_digit(serial: str) -> int:
         S10Error: (kind ``"format"``) if ``serial`` is not exactly 8 ASCII digits.
     """
     if not _SERIAL.fullmatch(serial):
-        raise S10Error(f"serial number must be exactly 8 digits; got {serial!r}", "format")
+        raise S10Error(
+            _("serial number must be exactly 8 digits; got {serial!r}").format(serial=serial),
+            "format",
+        )
     total = sum(int(digit) * weight for digit, weight in zip(serial, _WEIGHTS, strict=True))
     digit = 11 - total % 11
     if digit == 10:
@@ -103,8 +109,10 @@ def _check_service(service: str) -> None:
     letter = service[0]
     if letter in RESERVED_SERVICE_LETTERS:
         raise S10Error(
-            f"service indicator {service} is in the reserved range {letter}A-{letter}Z"
-            f" (reserved by the UPU: {_RESERVED_RANGES})",
+            _(
+                "service indicator {service} is in the reserved range {range}"
+                " (reserved by the UPU: {reserved})"
+            ).format(service=service, range=f"{letter}A-{letter}Z", reserved=_RESERVED_RANGES),
             "reserved_service",
         )
 
@@ -113,8 +121,10 @@ def _check_country(country: str) -> None:
     """Raise S10Error if ``country`` is not an ISO 3166-1 alpha-2 code."""
     if country not in ISO_3166_ALPHA2:
         raise S10Error(
-            f"unknown country code {country}: the last 2 letters must be the ISO 3166-1"
-            " alpha-2 code of the issuing postal operator's country",
+            _(
+                "unknown country code {country}: the last 2 letters must be the ISO 3166-1"
+                " alpha-2 code of the issuing postal operator's country"
+            ).format(country=country),
             "country",
         )
 
@@ -134,7 +144,11 @@ def validate_s10(raw: str) -> str:
     value = "".join(raw.split()).upper()
     if not _SHAPE.fullmatch(value):
         raise S10Error(
-            f"bad format: expected {_EXPECTED_SHAPE}; got {value!r} ({len(value)} characters)",
+            ngettext(
+                "bad format: expected {shape}; got {value!r} ({length} character)",
+                "bad format: expected {shape}; got {value!r} ({length} characters)",
+                len(value),
+            ).format(shape=_(_EXPECTED_SHAPE), value=value, length=len(value)),
             "format",
         )
     service, serial, digit, country = value[:2], value[2:10], int(value[10]), value[11:]
@@ -142,7 +156,9 @@ def validate_s10(raw: str) -> str:
     expected = check_digit(serial)
     if digit != expected:
         raise S10Error(
-            f"wrong check digit {digit} for serial number {serial}: expected {expected}",
+            _("wrong check digit {digit} for serial number {serial}: expected {expected}").format(
+                digit=digit, serial=serial, expected=expected
+            ),
             "check_digit",
         )
     _check_country(country)
@@ -162,9 +178,15 @@ def make_s10(service: str, serial: int, country: str) -> str:
     service = service.strip().upper()
     country = country.strip().upper()
     if not _SERVICE.fullmatch(service):
-        raise S10Error(f"service indicator must be 2 letters A-Z; got {service!r}", "format")
+        raise S10Error(
+            _("service indicator must be 2 letters A-Z; got {service!r}").format(service=service),
+            "format",
+        )
     if isinstance(serial, bool) or not 0 <= serial <= 99_999_999:
-        raise S10Error(f"serial number must be in 0..99999999; got {serial!r}", "format")
+        raise S10Error(
+            _("serial number must be in 0..99999999; got {serial!r}").format(serial=serial),
+            "format",
+        )
     _check_service(service)
     _check_country(country)
     serial_text = f"{serial:08d}"

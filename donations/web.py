@@ -317,28 +317,34 @@ def hx_redirect(request: Request, url: str) -> Response:
 
 
 def field_errors(exc: Any) -> dict[str, str]:
-    """{field: message} from a pydantic ValidationError, translated, for re-rendered forms.
+    """{field: message} from a pydantic ValidationError, in the page's language, for
+    re-rendered forms (the first message of each field).
 
-    Model-level messages written as "field: message" are put on that field.
+    pydantic's own messages are translated by `i18n.validation_message`; a validator's were
+    translated when raised. A model-level message written as "field: message" (or
+    "lat, lon: message") is put on that (first) field; any other goes to "__all__".
     """
     errors: dict[str, str] = {}
     for error in exc.errors():
-        message = str(error["msg"]).removeprefix("Value error, ")
+        message = i18n.validation_message(error)
         loc = [str(p) for p in error.get("loc", ())]
         field = loc[0] if loc else "__all__"
-        if ":" in message and (not loc or field == "__all__"):
-            field, message = (part.strip() for part in message.split(":", 1))
-        errors.setdefault(field.split(",")[0], i18n.gettext(message))
+        if field == "__all__":
+            named, sep, rest = message.partition(":")
+            fields = [name.strip() for name in named.split(",")]
+            if sep and all(name.isidentifier() for name in fields):
+                field, message = fields[0], rest.strip()
+        errors.setdefault(field, message)
     return errors
 
 
 def domain_errors(exc: Any) -> dict[str, str]:
-    """{field: message} for a domain error whose message starts with "field: ", else the
-    whole message for the form as a whole."""
-    field, sep, message = exc.detail.partition(":")
-    if sep and field.isidentifier():
-        return {field: message.strip()}
-    return {"__all__": exc.detail}
+    """{field: message} for a domain error raised with the field of a form at fault, else
+    {"__all__": message} for the form as a whole. The message is in the page's language
+    (it was translated when raised) and has no field name in front."""
+    if exc.field and str(exc.field).isidentifier():
+        return {exc.field: exc.message}
+    return {"__all__": exc.message}
 
 
 def form_dict(form: Mapping[str, Any]) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from donations import i18n
 from donations.lifecycle import (
     EVENT_KINDS,
     Action,
@@ -72,3 +73,45 @@ class TestEventKinds:
         assert set(EVENT_KINDS) == set(Action)
         assert EVENT_KINDS[Action.close] == "item.missing"
         assert all(kind.startswith("item.") for kind in EVENT_KINDS.values())
+
+
+class TestMessagesInTheRequestLanguage:
+    """The refusal is written in the language current when it is raised: the codes in
+    English (what the API has always said), their names in French."""
+
+    def test_english_exactly(self) -> None:
+        with pytest.raises(IllegalTransition) as info:
+            transition(State.in_transit, Action.deploy)
+        assert str(info.value) == (
+            "cannot deploy an item that is in_transit; allowed from in_transit: receive, close"
+        )
+
+    @pytest.mark.parametrize(("state", "action"), [p for p in ALL_PAIRS if p not in ALLOWED])
+    def test_french_for_every_refusal(self, state: State, action: Action) -> None:
+        with i18n.language("fr"), pytest.raises(IllegalTransition) as info:
+            transition(state, action)
+        message = str(info.value)
+        assert message.startswith("impossible d"), message
+        assert f"l’état «\u00a0{state_name_fr(state)}\u00a0»" in message
+        assert "{" not in message and "cannot" not in message and state.value not in message
+        if not allowed_actions(state):
+            assert message.endswith("aucune (état final)")
+
+    def test_french_example(self) -> None:
+        with i18n.language("fr"), pytest.raises(IllegalTransition) as info:
+            transition(State.in_transit, Action.deploy)
+        assert " ".join(str(info.value).split()) == (
+            "impossible de mettre en service un article à l’état « en transit » ; "
+            "actions possibles depuis l’état « en transit » : réceptionner, déclarer manquant"
+        )
+
+
+def state_name_fr(state: State) -> str:
+    return {
+        State.pledged: "promis",
+        State.packed: "emballé",
+        State.in_transit: "en transit",
+        State.received: "réceptionné",
+        State.missing: "manquant",
+        State.deployed: "en service",
+    }[state]

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import pytest
 
+from donations import i18n
 from donations.s10 import S10Error, check_digit, make_s10, validate_s10
 
 VECTORS_CSV = Path(__file__).parent / "data" / "s10_vectors.csv"
@@ -247,3 +248,44 @@ class TestMakeS10:
     def test_rejects_unknown_country(self) -> None:
         with pytest.raises(S10Error, match="unknown country code XX"):
             make_s10("RR", 1, "XX")
+
+
+class TestMessagesInTheRequestLanguage:
+    """The reason is written in the language current when it is raised (a page's, or
+    English on the API and outside requests)."""
+
+    def test_one_character_is_singular(self) -> None:
+        with pytest.raises(S10Error) as excinfo:
+            validate_s10("R")
+        assert str(excinfo.value).endswith("got 'R' (1 character)")
+
+    @pytest.mark.parametrize(
+        ("raw", "french"),
+        [
+            (
+                "RR287043776IN",
+                "chiffre de contrôle 6 erroné pour le numéro de série 28704377 : 5 attendu",
+            ),
+            (
+                "RR287043775XX",
+                "code de pays inconnu XX : les 2 dernières lettres doivent être le code "
+                "ISO 3166-1 alpha-2 du pays de l’opérateur postal émetteur",
+            ),
+            (
+                "SA287043775IN",
+                "l’indicateur de service SA appartient à la plage réservée SA-SZ "
+                "(plages réservées par l’UPU : JA-JZ, KA-KZ, SA-SZ, TA-TZ, WA-WZ)",
+            ),
+        ],
+    )
+    def test_french(self, raw: str, french: str) -> None:
+        with i18n.language("fr"), pytest.raises(S10Error) as excinfo:
+            validate_s10(raw)
+        assert " ".join(str(excinfo.value).split()) == french
+
+    def test_bad_format_in_french(self) -> None:
+        with i18n.language("fr"), pytest.raises(S10Error) as excinfo:
+            validate_s10("RR28704377IN")
+        message = " ".join(str(excinfo.value).split())
+        assert message.startswith("format incorrect : attendu 2 lettres majuscules")
+        assert message.endswith("; reçu 'RR28704377IN' (12 caractères)")

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from donations import i18n
 from donations.tags import (
     ALPHABET,
     TAG_LENGTH,
@@ -203,3 +204,21 @@ class TestIsTag:
     @pytest.mark.parametrize("raw", ["", "7KQ29XHM3PD", "7KQ29XHM3PDA0", "U23456789ABC", "#" * 12])
     def test_rejects_invalid_input(self, raw: str) -> None:
         assert not is_tag(raw)
+
+
+class TestMessagesInTheRequestLanguage:
+    def test_one_character_is_singular(self) -> None:
+        with pytest.raises(InvalidTag, match="got 1 character$"):
+            normalize_tag("7")
+
+    def test_french(self) -> None:
+        with i18n.language("fr"):
+            with pytest.raises(InvalidTag) as short:
+                normalize_tag("7KQ2-9XHM")
+            with pytest.raises(InvalidTag) as bad:
+                normalize_tag("7KQ2-9XHM-3PDU")
+        rule = (
+            "une étiquette compte 12 caractères en base32 de Crockford (0-9, A-Z sans I, L, O, U)"
+        )
+        assert " ".join(str(short.value).split()) == f"{rule} ; 8 caractères saisis"
+        assert " ".join(str(bad.value).split()) == f"{rule} ; le caractère 'U' n’est pas autorisé"

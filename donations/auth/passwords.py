@@ -5,6 +5,8 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from donations.i18n import gettext as _
+
 _hasher = PasswordHasher()
 # Verified against when the username does not exist, so a miss costs as much as a hit.
 _DUMMY_HASH = _hasher.hash("not-a-real-password-for-timing")
@@ -29,9 +31,9 @@ def needs_rehash(password_hash: str) -> bool:
 
 
 def password_problem(password: str) -> str | None:
-    """Why a new password is refused, or None."""
+    """Why a new password is refused (in the current language), or None."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"password must be at least {MIN_PASSWORD_LENGTH} characters"
+        return _("password must be at least {n} characters").format(n=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
-        return f"password must be at most {MAX_PASSWORD_LENGTH} characters"
+        return _("password must be at most {n} characters").format(n=MAX_PASSWORD_LENGTH)
     return None

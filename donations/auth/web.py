@@ -16,6 +16,7 @@ from donations import clock
 from donations.db import SessionDep
 from donations.errors import DomainError, Forbidden
 from donations.events.service import Actor
+from donations.i18n import gettext as _
 from donations.i18n import set_language
 from donations.models import Role, User, WebSession
 from donations.web import delete_cookie_later, set_cookie_later
@@ -98,7 +99,7 @@ WebUser = Annotated[User, Depends(web_user)]
 def web_role(*roles: Role):  # type: ignore[no-untyped-def]
     async def check(user: WebUser) -> User:
         if user.role not in roles:
-            raise Forbidden("This page is not for your role.")
+            raise Forbidden(_("This page is not for your role."))
         return user
 
     return check

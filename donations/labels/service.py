@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from donations.errors import Invalid, NotFound
+from donations.i18n import gettext as _
 from donations.labels import qr
 from donations.labels.sheet import LabelData
 from donations.models import Item, Organisation, Pledge, Shipment, User
@@ -46,11 +47,14 @@ def parse_item_ids(raw: str) -> list[int]:
         if not text:
             continue
         if not text.isdigit() or int(text) < 1:
-            raise Invalid(f"items: {text!r} is not an item id (comma-separated ids expected)")
+            raise Invalid(
+                _("{text!r} is not an item id (comma-separated ids expected)").format(text=text),
+                field="items",
+            )
         if int(text) not in ids:
             ids.append(int(text))
     if not ids:
-        raise Invalid("items: give at least one item id, e.g. items=12,13")
+        raise Invalid(_("give at least one item id, e.g. items=12,13"), field="items")
     return ids
 
 
@@ -65,7 +69,12 @@ def _selected(shipment: Shipment, items: Sequence[Item], item_ids: Sequence[int]
     by_id = {item.id: item for item in items}
     for item_id in item_ids:
         if item_id not in by_id:
-            raise Invalid(f"items: item {item_id} is not in shipment {shipment.id}")
+            raise Invalid(
+                _("item {item} is not in shipment {shipment}").format(
+                    item=item_id, shipment=shipment.id
+                ),
+                field="items",
+            )
     return [by_id[item_id] for item_id in dict.fromkeys(item_ids)]
 
 

@@ -4,6 +4,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from donations.i18n import gettext as _
 from donations.models import Organisation, OrganisationKind
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
@@ -39,7 +40,7 @@ class OrganisationCreate(BaseModel):
     def _code(cls, value: str) -> str:
         value = value.strip().upper()
         if not CODE_RE.match(value):
-            raise ValueError("use 2-32 upper-case letters, digits or dashes, e.g. KRPOST")
+            raise ValueError(_("use 2-32 upper-case letters, digits or dashes, e.g. KRPOST"))
         return value
 
     @field_validator("country")
@@ -49,7 +50,9 @@ class OrganisationCreate(BaseModel):
 
         value = value.strip().upper()
         if not is_country(value):
-            raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
+            raise ValueError(
+                _("{value!r} is not an ISO 3166-1 alpha-2 country code").format(value=value)
+            )
         return value
 
     @field_validator("name")
@@ -57,7 +60,7 @@ class OrganisationCreate(BaseModel):
     def _name(cls, value: str) -> str:
         value = value.strip()
         if not value:
-            raise ValueError("must not be blank")
+            raise ValueError(_("must not be blank"))
         return value
 
     @field_validator("city")

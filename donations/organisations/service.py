@@ -8,8 +8,20 @@ from sqlalchemy.orm import Session
 from donations.errors import Conflict, Invalid
 from donations.events import service as event_service
 from donations.events.service import Actor
+from donations.i18n import gettext as _
+from donations.i18n import pgettext
 from donations.models import Organisation
 from donations.organisations.schemas import OrganisationCreate
+
+
+def kind_name(kind: str) -> str:
+    """The kind of organisation in the current language (in English, its code: `donor`)."""
+    names = {
+        "donor": pgettext("organisation kind", "donor"),
+        "recipient": pgettext("organisation kind", "recipient"),
+        "partner": pgettext("organisation kind", "partner"),
+    }
+    return names.get(str(kind), str(kind))
 
 
 def list_all(
@@ -33,15 +45,23 @@ def require_by_code(
     """The organisation with `code`, or a 422 naming the field."""
     org = get_by_code(session, code)
     if org is None:
-        raise Invalid(f"{field}: unknown organisation code {code!r}")
+        raise Invalid(_("unknown organisation code {code!r}").format(code=code), field=field)
     if kind is not None and org.kind != kind:
-        raise Invalid(f"{field}: {org.code} is a {org.kind} organisation, not a {kind}")
+        raise Invalid(
+            _("{code} is a {kind} organisation, not a {wanted}").format(
+                code=org.code, kind=kind_name(org.kind), wanted=kind_name(kind)
+            ),
+            field=field,
+        )
     return org
 
 
 def create(session: Session, *, organisation_in: OrganisationCreate, actor: Actor) -> Organisation:
     if get_by_code(session, organisation_in.code) is not None:
-        raise Conflict(f"code: an organisation {organisation_in.code} already exists")
+        raise Conflict(
+            _("an organisation {code} already exists").format(code=organisation_in.code),
+            field="code",
+        )
     org = Organisation(**organisation_in.model_dump())
     session.add(org)
     session.flush()

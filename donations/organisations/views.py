@@ -20,7 +20,7 @@ from donations.models import Role, User
 from donations.organisations import service
 from donations.organisations.schemas import OrganisationCreate
 from donations.users import service as user_service
-from donations.web import field_errors, form_dict, redirect, render, verify_csrf
+from donations.web import domain_errors, field_errors, form_dict, redirect, render, verify_csrf
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 CoordinatorUser = Annotated[User, Depends(web_role(Role.coordinator))]
@@ -93,7 +93,7 @@ async def organisation_create(
     except ValidationError as exc:
         errors = field_errors(exc)
     except DomainError as exc:
-        errors = _domain_errors(exc)
+        errors = domain_errors(exc)
     if errors:
         return render(
             request, "organisations/new.html", _form_values(form, errors), status_code=422
@@ -105,10 +105,3 @@ async def organisation_create(
             name=organisation.name, code=organisation.code
         ),
     )
-
-
-def _domain_errors(exc: DomainError) -> dict[str, str]:
-    field, sep, message = exc.detail.partition(":")
-    if sep and field.isidentifier():
-        return {field: message.strip()}
-    return {"__all__": exc.detail}

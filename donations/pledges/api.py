@@ -216,14 +216,14 @@ async def _read_upload(request: Request) -> tuple[bytes, str | None]:
     limit = request.app.state.settings.max_upload_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
-        raise PayloadTooLarge(f"file: larger than the limit of {limit // 1024} KiB")
+        raise PayloadTooLarge(f"larger than the limit of {limit // 1024} KiB", field="file")
     form = await request.form(max_files=1, max_fields=5)
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
-        raise Invalid("file: send the CSV or XLSX file in the multipart field 'file'")
+        raise Invalid("send the CSV or XLSX file in the multipart field 'file'", field="file")
     content = await upload.read(limit + 1)
     if len(content) > limit:
-        raise PayloadTooLarge(f"file: larger than the limit of {limit // 1024} KiB")
+        raise PayloadTooLarge(f"larger than the limit of {limit // 1024} KiB", field="file")
     return content, upload.filename
 
 

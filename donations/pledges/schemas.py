@@ -6,6 +6,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from donations.i18n import gettext as _
 from donations.models import Allocation, Item, Pledge
 
 
@@ -50,7 +51,7 @@ class PledgeCreate(BaseModel):
     def _strip(cls, value: str) -> str:
         value = value.strip()
         if not value:
-            raise ValueError("must not be blank")
+            raise ValueError(_("must not be blank"))
         return value
 
     @field_validator("description", "programme", "donor")
@@ -68,13 +69,13 @@ class PledgeCreate(BaseModel):
             return None
         value = value.upper()
         if not is_currency(value):
-            raise ValueError(f"{value!r} is not an ISO 4217 currency code")
+            raise ValueError(_("{value!r} is not an ISO 4217 currency code").format(value=value))
         return value
 
     @model_validator(mode="after")
     def _value_needs_currency(self) -> PledgeCreate:
         if self.unit_value is not None and self.currency is None:
-            raise ValueError("currency: required when unit_value is given")
+            raise ValueError("currency: " + _("required when unit_value is given"))
         return self
 
 
@@ -122,7 +123,7 @@ class ItemIn(BaseModel):
     def _serial(cls, value: str) -> str:
         value = value.strip()
         if not value:
-            raise ValueError("serial must not be blank")
+            raise ValueError(_("serial must not be blank"))
         return value
 
     @field_validator("model", "notes")
@@ -150,11 +151,11 @@ class ItemsCreate(BaseModel):
     @model_validator(mode="after")
     def _one_of(self) -> ItemsCreate:
         if self.items is None and self.generate is None:
-            raise ValueError("send either items or generate")
+            raise ValueError(_("send either items or generate"))
         if self.items is not None and self.generate is not None:
-            raise ValueError("send either items or generate, not both")
+            raise ValueError(_("send either items or generate, not both"))
         if self.items is not None and not self.items:
-            raise ValueError("items: the list is empty")
+            raise ValueError("items: " + _("the list is empty"))
         return self
 
 

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session, joinedload
 from donations.errors import Conflict, Forbidden, Invalid, NotFound
 from donations.events import service as event_service
 from donations.events.service import Actor
+from donations.i18n import gettext as _
+from donations.i18n import ngettext, pgettext
 from donations.models import Allocation, Item, Pledge, PledgeStatus, Role, User
 from donations.organisations import service as organisation_service
 from donations.pledges import repository
@@ -21,7 +23,7 @@ def get_visible(session: Session, *, pledge_id: int, user: User, lock: bool = Fa
     """The pledge if the user may read it, else 404 (existence is not revealed)."""
     pledge = repository.get_pledge(session, pledge_id, lock=lock)
     if pledge is None or not may_read(user, pledge):
-        raise NotFound(f"pledge {pledge_id} not found")
+        raise NotFound(_("pledge {pledge} not found").format(pledge=pledge_id))
     return pledge
 
 
@@ -32,7 +34,7 @@ def require_items_visible(session: Session, *, pledge_id: int, user: User) -> No
     if user.role != Role.recipient:
         get_visible(session, pledge_id=pledge_id, user=user)
     elif not repository.has_visible_items(session, pledge_id=pledge_id, user=user):
-        raise NotFound(f"pledge {pledge_id} not found")
+        raise NotFound(_("pledge {pledge} not found").format(pledge=pledge_id))
 
 
 def may_read(user: User, pledge: Pledge) -> bool:
@@ -41,24 +43,43 @@ def may_read(user: User, pledge: Pledge) -> bool:
     )
 
 
+def status_name(status: PledgeStatus | str) -> str:
+    """The pledge status in the current language (in English, its code: `open`)."""
+    names = {
+        PledgeStatus.open: pgettext("pledge status", "open"),
+        PledgeStatus.closed: pgettext("pledge status", "closed"),
+        PledgeStatus.cancelled: pgettext("pledge status", "cancelled"),
+    }
+    return names[PledgeStatus(status)]
+
+
 def _open(pledge: Pledge) -> None:
     if pledge.status != PledgeStatus.open:
-        raise Conflict(f"pledge {pledge.id} is {pledge.status}; only open pledges change")
+        raise Conflict(
+            _("pledge {pledge} is {status}; only open pledges change").format(
+                pledge=pledge.id, status=status_name(pledge.status)
+            )
+        )
 
 
 def create(session: Session, *, pledge_in: PledgeCreate, actor: Actor, user: User) -> Pledge:
     if user.role == Role.coordinator:
         if not pledge_in.donor:
-            raise Invalid("donor: required when a coordinator records a pledge")
+            raise Invalid(_("required when a coordinator records a pledge"), field="donor")
         donor = organisation_service.require_by_code(session, pledge_in.donor, field="donor")
     else:
         if user.organisation is None:
-            raise Forbidden("you belong to no organisation")
+            raise Forbidden(_("you belong to no organisation"))
         if pledge_in.donor and pledge_in.donor.upper() != user.organisation.code:
-            raise Forbidden(f"donor: you can only pledge for {user.organisation.code}")
+            raise Forbidden(
+                _("you can only pledge for {code}").format(code=user.organisation.code),
+                field="donor",
+            )
         donor = user.organisation
     if donor.kind == "recipient":
-        raise Invalid(f"donor: {donor.code} is a recipient organisation")
+        raise Invalid(
+            _("{code} is a recipient organisation").format(code=donor.code), field="donor"
+        )
     pledge = Pledge(
         donor=donor,
         donor_id=donor.id,
@@ -94,7 +115,8 @@ def add_items(
 ) -> list[Item]:
     """Register units with serial numbers, all or none. `pledge` must be locked.
 
-    `row_names` name each row in errors ("row 7" for a file line); by default "items[i]".
+    `row_names` name each row in errors, in the request's language ("row 7" for a file
+    line); by default "items[i]". The row at fault is the error's `field`.
     """
     _open(pledge)
     names = list(row_names) if row_names is not None else [f"items[{i}]" for i in range(len(rows))]
@@ -102,17 +124,27 @@ def add_items(
     for index, row in enumerate(rows):
         if row.serial in seen:
             raise Invalid(
-                f"{names[index]}: serial {row.serial!r} repeats {names[seen[row.serial]]}"
+                _("serial {serial!r} repeats {other}").format(
+                    serial=row.serial, other=names[seen[row.serial]]
+                ),
+                field=names[index],
             )
         seen[row.serial] = index
     taken = repository.existing_serials(session, pledge.id, list(seen))
     if taken:
         index = next(i for i, row in enumerate(rows) if row.serial in taken)
-        more = f" ({len(taken) - 1} more rows too)" if len(taken) > 1 else ""
-        raise Invalid(
-            f"{names[index]}: serial {rows[index].serial!r} is already registered "
-            f"in pledge {pledge.id}{more}"
-        )
+        serial = rows[index].serial
+        if len(taken) > 1:
+            message = ngettext(
+                "serial {serial!r} is already registered in pledge {pledge} ({more} more row too)",
+                "serial {serial!r} is already registered in pledge {pledge} ({more} more rows too)",
+                len(taken) - 1,
+            ).format(serial=serial, pledge=pledge.id, more=len(taken) - 1)
+        else:
+            message = _("serial {serial!r} is already registered in pledge {pledge}").format(
+                serial=serial, pledge=pledge.id
+            )
+        raise Invalid(message, field=names[index])
     return _insert(
         session,
         pledge=pledge,
@@ -127,7 +159,7 @@ def generate_items(
 ) -> list[Item]:
     """Register `count` units without serial numbers (tags only)."""
     _open(pledge)
-    values = [{"serial": None, "model": model, "notes": None} for _ in range(count)]
+    values = [{"serial": None, "model": model, "notes": None} for _unit in range(count)]
     return _insert(session, pledge=pledge, values=values, actor=actor, origin="generate")
 
 
@@ -139,11 +171,20 @@ def _insert(
     actor: Actor,
     origin: str,
 ) -> list[Item]:
-    item_count, _ = repository.counts(session, pledge.id)
+    item_count, _allocated = repository.counts(session, pledge.id)
     if item_count + len(values) > pledge.quantity:
         raise Conflict(
-            f"quantity: pledge {pledge.id} is for {pledge.quantity} units and has {item_count} "
-            f"items; {len(values)} more would make {item_count + len(values)}"
+            _(
+                "pledge {pledge} is for {quantity} units and has {items} items; "
+                "{more} more would make {total}"
+            ).format(
+                pledge=pledge.id,
+                quantity=pledge.quantity,
+                items=item_count,
+                more=len(values),
+                total=item_count + len(values),
+            ),
+            field="quantity",
         )
     last_id = session.scalar(select(Item.id).order_by(Item.id.desc()).limit(1)) or 0
     session.execute(
@@ -176,12 +217,21 @@ def allocate(
     recipient = organisation_service.require_by_code(
         session, allocation_in.recipient, field="recipient", kind="recipient"
     )
-    _, allocated = repository.counts(session, pledge.id)
+    _item_count, allocated = repository.counts(session, pledge.id)
     remaining = pledge.quantity - allocated
     if allocation_in.quantity > remaining:
         raise Conflict(
-            f"quantity: pledge {pledge.id} has {pledge.quantity} units, {allocated} allocated; "
-            f"only {remaining} remain, not {allocation_in.quantity}"
+            _(
+                "pledge {pledge} has {units} units, {allocated} allocated; "
+                "only {remaining} remain, not {wanted}"
+            ).format(
+                pledge=pledge.id,
+                units=pledge.quantity,
+                allocated=allocated,
+                remaining=remaining,
+                wanted=allocation_in.quantity,
+            ),
+            field="quantity",
         )
     allocation = Allocation(
         pledge_id=pledge.id,

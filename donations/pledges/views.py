@@ -173,28 +173,39 @@ async def pledge_import(
     pledge = service.get_visible(session, pledge_id=pledge_id, user=user, lock=True)
     try:
         if upload is None or isinstance(upload, str) or not upload.filename:
-            raise Invalid(_("file: choose a CSV or XLSX file"))
+            raise Invalid(_("choose a CSV or XLSX file"), field="file")
         limit = request.app.state.settings.max_upload_bytes
         content = await upload.read(limit + 1)
         if len(content) > limit:
-            raise Invalid(_("file: larger than the limit of {size} KiB").format(size=limit // 1024))
+            raise Invalid(
+                _("larger than the limit of {size} KiB").format(size=limit // 1024), field="file"
+            )
         rows = importer.parse_file(content, filename=upload.filename)
         created = service.add_items(
             session,
             pledge=pledge,
-            rows=[row for _, row in rows],
-            row_names=[f"row {line}" for line, _ in rows],
+            rows=[row for _line, row in rows],
+            row_names=[importer.row_name(line) for line, _row in rows],
             actor=actor,
             origin="file",
         )
     except DomainError as exc:
-        values = _detail_values(session, user, pledge, import_errors={"file": exc.detail})
+        values = _detail_values(session, user, pledge, import_errors={"file": _import_error(exc)})
         return render(request, "pledges/detail.html", values, status_code=422)
     return redirect(
         request,
         f"/pledges/{pledge.id}",
         message=_("{n} items registered; nothing else changed.").format(n=len(created)),
     )
+
+
+def _import_error(exc: DomainError) -> str:
+    """The message for the import form: with the row at fault ("row 7: serial is empty"),
+    without the name of the form's only field."""
+    if exc.field is None or exc.field == "file":
+        return exc.message
+    # Translators: where in the file (e.g. "row 7") and what is wrong there.
+    return _("{where}: {message}").format(where=exc.field, message=exc.message)
 
 
 @router.post("/pledges/{pledge_id}/allocations", name="pledges:allocate")

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from donations import clock
+from donations.i18n import gettext as _
 from donations.lifecycle import Condition
 from donations.pledges.schemas import ItemRead
 
@@ -60,20 +61,20 @@ class ScanRequest(BaseModel):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("give the time with its UTC offset")
+            raise ValueError(_("give the time with its UTC offset"))
         value = clock.as_utc(value)
         if value > clock.now() + clock.ALLOWED_CLOCK_SKEW:
-            raise ValueError("must not be in the future")
+            raise ValueError(_("must not be in the future"))
         return value
 
     @model_validator(mode="after")
     def _fields_for_action(self) -> ScanRequest:
         if self.action == "deploy" and not self.site:
-            raise ValueError("site: required to deploy (the post office or place)")
+            raise ValueError("site: " + _("required to deploy (the post office or place)"))
         if self.action == "deploy" and self.condition is not None:
-            raise ValueError("condition: only with receive")
+            raise ValueError("condition: " + _("only with receive"))
         if (self.lat is None) != (self.lon is None):
-            raise ValueError("lat, lon: give both coordinates or neither")
+            raise ValueError("lat, lon: " + _("give both coordinates or neither"))
         return self
 
 

@@ -19,6 +19,7 @@ from donations import clock, scope
 from donations.errors import Conflict, Invalid, NotFound
 from donations.events import service as event_service
 from donations.events.service import Actor
+from donations.i18n import gettext as _
 from donations.lifecycle import Action, Condition, IllegalTransition, State, transition
 from donations.models import Item, Pledge, Shipment, ShipmentStatus, User
 from donations.scans.schemas import ScanRequest
@@ -38,13 +39,13 @@ def scan(session: Session, *, scan_in: ScanRequest, user: User, actor: Actor) ->
     try:
         tag = normalize_tag(scan_in.tag)
     except InvalidTag as exc:
-        raise Invalid(f"tag: {exc}") from None
+        raise Invalid(str(exc), field="tag") from None
     found = _lock_item(session, tag)
     if found is None:
-        raise NotFound(f"no item with tag {tag}")
+        raise NotFound(_("no item with tag {tag}").format(tag=tag))
     item, donor_id, shipment_status = found
     if not scope.can_see_item(user, item, donor_id):
-        raise NotFound(f"no item with tag {tag}")
+        raise NotFound(_("no item with tag {tag}").format(tag=tag))
     if scan_in.client_event_id:
         previous = event_service.find_by_client_key(
             session, actor.client_key(scan_in.client_event_id)
@@ -52,8 +53,10 @@ def scan(session: Session, *, scan_in: ScanRequest, user: User, actor: Actor) ->
         if previous is not None:
             if previous.item_id != item.id:
                 raise Conflict(
-                    f"client_event_id: {scan_in.client_event_id!r} was already used for "
-                    "another item"
+                    _("{key!r} was already used for another item").format(
+                        key=scan_in.client_event_id
+                    ),
+                    field="client_event_id",
                 )
             return item, True
     context = _Scan(item=item, donor_id=donor_id, shipment_status=shipment_status)
@@ -105,7 +108,7 @@ def _apply(item: Item, action: Action) -> State:
     try:
         return transition(item.state, action)
     except IllegalTransition as exc:
-        raise Conflict(f"item {item.tag}: {exc}") from None
+        raise Conflict(_("item {item}: {reason}").format(item=item.tag, reason=exc)) from None
 
 
 def _write(session: Session, item: Item, **values: object) -> None:

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from donations import clock
+from donations.i18n import gettext as _
 from donations.models import Shipment, ShipmentMode, ShipmentStatus
 
 
@@ -53,20 +54,23 @@ class ShipmentCreate(BaseModel):
 
     @model_validator(mode="after")
     def _s10(self) -> ShipmentCreate:
-        self.tracking_number = checked_tracking_number(self.mode, self.tracking_number)
+        from donations.s10 import S10Error
+
+        try:
+            self.tracking_number = checked_tracking_number(self.mode, self.tracking_number)
+        except S10Error as exc:
+            raise ValueError(f"tracking_number: {exc}") from None
         return self
 
 
 def checked_tracking_number(mode: str, tracking_number: str | None) -> str | None:
-    """A post shipment's tracking number must be a valid S10 identifier (ValueError says why)."""
-    from donations.s10 import S10Error, validate_s10
+    """A post shipment's tracking number must be a valid S10 identifier: the number
+    normalised, or S10Error saying why (in the current language)."""
+    from donations.s10 import validate_s10
 
     if tracking_number is None or mode != ShipmentMode.post:
         return tracking_number
-    try:
-        return validate_s10(tracking_number)
-    except S10Error as exc:
-        raise ValueError(f"tracking_number: {exc}") from None
+    return validate_s10(tracking_number)
 
 
 class PackRequest(BaseModel):
@@ -82,9 +86,9 @@ class PackRequest(BaseModel):
     @model_validator(mode="after")
     def _one_of(self) -> PackRequest:
         if (self.item_ids is None) == (self.count is None):
-            raise ValueError("send either item_ids or count, not both")
+            raise ValueError(_("send either item_ids or count, not both"))
         if self.item_ids is not None and not self.item_ids:
-            raise ValueError("item_ids: the list is empty")
+            raise ValueError("item_ids: " + _("the list is empty"))
         return self
 
 
@@ -110,9 +114,9 @@ class DispatchRequest(BaseModel):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("give the time with its UTC offset, e.g. 2026-11-20T09:30:00+09:00")
+            raise ValueError(_("give the time with its UTC offset, e.g. 2026-11-20T09:30:00+09:00"))
         if clock.as_utc(value) > clock.now() + clock.ALLOWED_CLOCK_SKEW:
-            raise ValueError("must not be in the future")
+            raise ValueError(_("must not be in the future"))
         return clock.as_utc(value)
 
 

@@ -16,11 +16,14 @@ from donations import clock, scope
 from donations.errors import Conflict, Invalid, NotFound
 from donations.events import service as event_service
 from donations.events.service import Actor
+from donations.i18n import gettext as _
+from donations.i18n import pgettext
 from donations.lifecycle import EVENT_KINDS, Action, IllegalTransition, State, transition
 from donations.models import Item, Role, Shipment, ShipmentStatus, User
 from donations.organisations import service as organisation_service
 from donations.pledges import repository as pledge_repository
 from donations.pledges import service as pledge_service
+from donations.s10 import S10Error
 from donations.shipments import repository
 from donations.shipments.schemas import (
     DispatchRequest,
@@ -34,15 +37,39 @@ from donations.tags import new_tag
 def get_visible(session: Session, *, shipment_id: int, user: User, lock: bool = False) -> Shipment:
     shipment = repository.get(session, shipment_id, lock=lock)
     if shipment is None or not scope.can_see_shipment(user, shipment):
-        raise NotFound(f"shipment {shipment_id} not found")
+        raise NotFound(_("shipment {shipment} not found").format(shipment=shipment_id))
     return shipment
 
 
-def _require_status(shipment: Shipment, *allowed: ShipmentStatus, doing: str) -> None:
-    if shipment.status not in allowed:
-        names = " or ".join(s.value for s in allowed)
+def status_name(status: ShipmentStatus | str) -> str:
+    """The shipment status in the current language (in English, its code: `dispatched`)."""
+    names = {
+        ShipmentStatus.draft: pgettext("shipment status", "draft"),
+        ShipmentStatus.dispatched: pgettext("shipment status", "dispatched"),
+        ShipmentStatus.received: pgettext("shipment status", "received"),
+        ShipmentStatus.closed: pgettext("shipment status", "closed"),
+    }
+    return names[ShipmentStatus(status)]
+
+
+def _refusals() -> dict[str, str]:
+    """What cannot be done to a shipment not in the status it needs, by the doing."""
+    return {
+        "pack": _("cannot pack items into shipment {shipment}: it is {status}, not {allowed}"),
+        "unpack": _("cannot unpack items from shipment {shipment}: it is {status}, not {allowed}"),
+        "dispatch": _("cannot dispatch shipment {shipment}: it is {status}, not {allowed}"),
+        "close": _("cannot close shipment {shipment}: it is {status}, not {allowed}"),
+    }
+
+
+def _require_status(shipment: Shipment, allowed: ShipmentStatus, *, doing: str) -> None:
+    if shipment.status != allowed:
         raise Conflict(
-            f"cannot {doing} shipment {shipment.id}: it is {shipment.status}, not {names}"
+            _refusals()[doing].format(
+                shipment=shipment.id,
+                status=status_name(shipment.status),
+                allowed=status_name(allowed),
+            )
         )
 
 
@@ -60,11 +87,13 @@ def create(session: Session, *, shipment_in: ShipmentCreate, user: User, actor: 
     recipient = organisation_service.require_by_code(
         session, shipment_in.recipient, field="recipient", kind="recipient"
     )
-    allocated, _, remaining = _remaining_allocation(session, pledge.id, recipient.id)
+    allocated, _assigned, remaining = _remaining_allocation(session, pledge.id, recipient.id)
     if remaining <= 0:
         raise Conflict(
-            f"recipient: {recipient.code} has no allocation left on pledge {pledge.id} "
-            f"({allocated} allocated)"
+            _(
+                "{recipient} has no allocation left on pledge {pledge} ({allocated} allocated)"
+            ).format(recipient=recipient.code, pledge=pledge.id, allocated=allocated),
+            field="recipient",
         )
     shipment = Shipment(
         tag=new_tag(),
@@ -96,7 +125,7 @@ def create(session: Session, *, shipment_in: ShipmentCreate, user: User, actor: 
 def pack(session: Session, *, shipment: Shipment, pack_in: PackRequest, actor: Actor) -> list[int]:
     """Put items of the shipment's pledge into a draft shipment; never more than the
     recipient's remaining allocation. Returns the packed item ids."""
-    _require_status(shipment, ShipmentStatus.draft, doing="pack items into")
+    _require_status(shipment, ShipmentStatus.draft, doing="pack")
     pledge_repository.get_pledge(session, shipment.pledge_id, lock=True)  # serialises packing
     allocated, assigned, remaining = _remaining_allocation(
         session, shipment.pledge_id, shipment.destination_id
@@ -104,9 +133,17 @@ def pack(session: Session, *, shipment: Shipment, pack_in: PackRequest, actor: A
     wanted = pack_in.count if pack_in.count is not None else len(pack_in.item_ids or [])
     if wanted > remaining:
         raise Conflict(
-            f"{shipment.destination.code} has {allocated} units allocated from pledge "
-            f"{shipment.pledge_id} and {assigned} already packed or sent: {remaining} remain, "
-            f"not {wanted}"
+            _(
+                "{recipient} has {allocated} units allocated from pledge {pledge} and "
+                "{assigned} already packed or sent: {remaining} remain, not {wanted}"
+            ).format(
+                recipient=shipment.destination.code,
+                allocated=allocated,
+                pledge=shipment.pledge_id,
+                assigned=assigned,
+                remaining=remaining,
+                wanted=wanted,
+            )
         )
     items = (
         _pick(session, shipment, pack_in.count)
@@ -137,40 +174,53 @@ def _pick(session: Session, shipment: Shipment, count: int) -> list[Item]:
     )
     if len(items) < count:
         raise Conflict(
-            f"count: pledge {shipment.pledge_id} has only {len(items)} unpacked items, "
-            f"not {count}; register more items first"
+            _(
+                "pledge {pledge} has only {available} unpacked items, not {count}; "
+                "register more items first"
+            ).format(pledge=shipment.pledge_id, available=len(items), count=count),
+            field="count",
         )
     return items
 
 
 def _chosen(session: Session, shipment: Shipment, item_ids: list[int]) -> list[Item]:
     if len(set(item_ids)) != len(item_ids):
-        raise Invalid("item_ids: an item is listed twice")
+        raise Invalid(_("an item is listed twice"), field="item_ids")
     found = {item.id: item for item in session.scalars(select(Item).where(Item.id.in_(item_ids)))}
     for index, item_id in enumerate(item_ids):
         item = found.get(item_id)
         if item is None or item.pledge_id != shipment.pledge_id:
             raise Invalid(
-                f"item_ids[{index}]: item {item_id} is not an item of pledge {shipment.pledge_id}"
+                _("item {item} is not an item of pledge {pledge}").format(
+                    item=item_id, pledge=shipment.pledge_id
+                ),
+                field=f"item_ids[{index}]",
             )
         try:
             transition(item.state, Action.pack)
         except IllegalTransition as exc:
-            raise Conflict(f"item_ids[{index}]: item {item_id}: {exc}") from None
+            raise Conflict(
+                _("item {item}: {reason}").format(item=item_id, reason=exc),
+                field=f"item_ids[{index}]",
+            ) from None
     return [found[i] for i in item_ids]
 
 
 def unpack(session: Session, *, shipment: Shipment, item_id: int, actor: Actor) -> None:
-    _require_status(shipment, ShipmentStatus.draft, doing="unpack items from")
+    _require_status(shipment, ShipmentStatus.draft, doing="unpack")
     item = session.scalars(
         select(Item).where(Item.id == item_id).with_for_update(key_share=True)
     ).first()
     if item is None or item.shipment_id != shipment.id:
-        raise NotFound(f"item {item_id} is not in shipment {shipment.id}")
+        raise NotFound(
+            _("item {item} is not in shipment {shipment}").format(
+                item=item_id, shipment=shipment.id
+            )
+        )
     try:
         item.state = transition(item.state, Action.unpack).value
     except IllegalTransition as exc:
-        raise Conflict(f"item {item_id}: {exc}") from None
+        raise Conflict(_("item {item}: {reason}").format(item=item_id, reason=exc)) from None
     item.shipment_id = None
     item.recipient_id = None
     _item_events(session, actor, shipment, [item.id], Action.unpack, recipient=False)
@@ -187,11 +237,15 @@ def dispatch(
     tracking = dispatch_in.tracking_number or shipment.tracking_number
     try:
         shipment.tracking_number = checked_tracking_number(shipment.mode, tracking)
-    except ValueError as exc:
-        raise Invalid(str(exc)) from None
+    except S10Error as exc:
+        raise Invalid(str(exc), field="tracking_number") from None
     packed = [i.id for i in repository.items(session, shipment.id, states=(State.packed.value,))]
     if not packed:
-        raise Conflict(f"cannot dispatch shipment {shipment.id}: it has no items; pack some first")
+        raise Conflict(
+            _("cannot dispatch shipment {shipment}: it has no items; pack some first").format(
+                shipment=shipment.id
+            )
+        )
     dispatched_at = dispatch_in.dispatched_at or clock.now()
     session.execute(
         update(Item)

@@ -318,7 +318,7 @@ async def shipment_pack(
             request, session, user, shipment, errors.get("count") or next(iter(errors.values()))
         )
     except DomainError as exc:
-        return _pack_error(request, session, user, shipment, exc.detail)
+        return _pack_error(request, session, user, shipment, exc.message)
     return _after_packing(
         request, session, user, shipment, _("{n} items packed.").format(n=len(packed))
     )

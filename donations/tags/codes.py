@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import secrets
 
+from donations.i18n import N_, ngettext
+from donations.i18n import gettext as _
+
 __all__ = [
     "ALPHABET",
     "TAG_LENGTH",
@@ -40,28 +43,31 @@ _ALIASES = str.maketrans({"I": "1", "L": "1", "O": "0"})
 # Separators people type or paste: ASCII hyphen plus the common Unicode dashes and minus.
 _DASHES = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212")
 
-_RULE = "tag must be 12 characters of Crockford base32 (0-9, A-Z without I, L, O, U)"
+_RULE = N_("tag must be 12 characters of Crockford base32 (0-9, A-Z without I, L, O, U)")
 
 
 class InvalidTag(ValueError):
     """Raised when a string cannot be read as a tag.
 
-    ``str(error)`` is a human-readable message stating the rule and what was wrong, e.g.
+    ``str(error)`` is a human-readable message stating the rule and what was wrong, in the
+    current language (see :mod:`donations.i18n`), e.g.
     ``tag must be 12 characters of Crockford base32 (0-9, A-Z without I, L, O, U); got 11
     characters`` or ``...; character 'U' is not allowed``.
     """
 
     def __init__(self, problem: str) -> None:
-        """Build the message from the general rule and the specific ``problem``."""
+        """Build the message from the general rule and the specific ``problem`` (both
+        already in the current language)."""
         self.problem = problem
-        super().__init__(f"{_RULE}; {problem}")
+        # Translators: the rule a tag must follow, then what is wrong with this one.
+        super().__init__(_("{rule}; {problem}").format(rule=_(_RULE), problem=problem))
 
 
 def new_tag() -> str:
     """Return a fresh random tag: 12 upper-case Crockford base32 characters (60 bits)."""
     value = secrets.randbits(_TAG_BITS)
     chars = []
-    for _ in range(TAG_LENGTH):
+    for _position in range(TAG_LENGTH):
         chars.append(ALPHABET[value & 0b11111])
         value >>= _BITS_PER_CHAR
     return "".join(reversed(chars))
@@ -86,10 +92,12 @@ def normalize_tag(raw: str) -> str:
         ch = original.upper().translate(_ALIASES)
         if ch not in _ALPHABET_SET:
             shown = ch if len(ch) == 1 else original
-            raise InvalidTag(f"character {shown!r} is not allowed")
+            raise InvalidTag(_("character {char!r} is not allowed").format(char=shown))
         chars.append(ch)
     if len(chars) != TAG_LENGTH:
-        raise InvalidTag(f"got {len(chars)} characters")
+        raise InvalidTag(
+            ngettext("got {n} character", "got {n} characters", len(chars)).format(n=len(chars))
+        )
     return "".join(chars)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from donations import scope
 from donations.errors import Invalid, NotFound
+from donations.i18n import gettext as _
 from donations.models import Item, Pledge, Shipment, User
 from donations.tags.codes import InvalidTag, normalize_tag
 
@@ -36,7 +37,7 @@ def parse(raw: str) -> str:
     try:
         return normalize_tag(raw)
     except InvalidTag as exc:
-        raise Invalid(f"tag: {exc}") from None
+        raise Invalid(str(exc), field="tag") from None
 
 
 def find(session: Session, raw: str) -> Found:
@@ -54,7 +55,7 @@ def find(session: Session, raw: str) -> Found:
     ).first()
     if shipment is not None:
         return Found(pledge=_pledge(session, shipment.pledge_id), shipment=shipment)
-    raise NotFound(f"no item or shipment with tag {tag}")
+    raise NotFound(_("no item or shipment with tag {tag}").format(tag=tag))
 
 
 def _pledge(session: Session, pledge_id: int) -> Pledge:

@@ -25,7 +25,7 @@ from donations.shipments import repository as shipment_repository
 from donations.shipments import service as shipment_service
 from donations.tags import service
 from donations.tags.service import Found
-from donations.web import is_fragment, redirect, render, verify_csrf
+from donations.web import field_errors, is_fragment, redirect, render, verify_csrf
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 
@@ -126,7 +126,7 @@ def _scan(
     try:
         scan_in = ScanRequest(tag=found.item.tag, **fields)
     except ValidationError as exc:
-        errors = _field_errors(exc)
+        errors = field_errors(exc)
         values = _page_values(session, user, found, errors=errors, form=fields)
         return render(
             request,
@@ -155,17 +155,6 @@ def _done_message(item: Item, replayed: bool) -> tuple[str, str]:
     if item.condition == "damaged":
         return _("Received, marked as damaged."), "warn"
     return _("Received in good condition."), "success"
-
-
-def _field_errors(exc: ValidationError) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for error in exc.errors():
-        message = str(error["msg"]).removeprefix("Value error, ")
-        field = str(error["loc"][0]) if error["loc"] else message.split(":")[0]
-        if ":" in message and not error["loc"]:
-            field, message = (part.strip() for part in message.split(":", 1))
-        errors.setdefault(field.split(",")[0], _(message))
-    return errors
 
 
 @router.post("/t/{tag}/receive", name="tags:receive")

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from donations.auth.passwords import password_problem
+from donations.i18n import gettext as _
 from donations.models import Role, User
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -41,7 +42,7 @@ class UserCreate(BaseModel):
     def _username(cls, value: str) -> str:
         value = value.strip().lower()
         if not USERNAME_RE.match(value):
-            raise ValueError("use 2-64 lower-case letters, digits, dots, dashes or underscores")
+            raise ValueError(_("use 2-64 lower-case letters, digits, dots, dashes or underscores"))
         return value
 
     @field_validator("display_name")
@@ -63,7 +64,7 @@ def _check_confirmation(value: str, info: ValidationInfo) -> str:
     """The confirmation must repeat the password (checked only once the password is valid)."""
     password = info.data.get("password")
     if password is not None and value != password:
-        raise ValueError("the passwords do not match")
+        raise ValueError(_("the passwords do not match"))
     return value
 
 

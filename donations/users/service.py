@@ -11,6 +11,8 @@ from donations.auth.passwords import hash_password
 from donations.errors import Conflict, Invalid, NotFound
 from donations.events import service as event_service
 from donations.events.service import Actor
+from donations.i18n import gettext as _
+from donations.i18n import pgettext
 from donations.models import Role, User, WebSession
 from donations.organisations import service as organisation_service
 from donations.users.schemas import PasswordUpdate, UserCreate
@@ -22,6 +24,16 @@ ROLE_ORG_KINDS: dict[Role, tuple[str, ...]] = {
     Role.recipient: ("recipient",),
     Role.coordinator: ("partner",),
 }
+
+
+def role_name(role: Role | str) -> str:
+    """The role in the current language (in English, its code: `donor`)."""
+    names = {
+        Role.coordinator: pgettext("role", "coordinator"),
+        Role.donor: pgettext("role", "donor"),
+        Role.recipient: pgettext("role", "recipient"),
+    }
+    return names[Role(role)]
 
 
 def get_by_username(session: Session, username: str) -> User | None:
@@ -39,7 +51,9 @@ def list_all(session: Session, *, after: int | None, limit: int) -> Sequence[Use
 
 def create(session: Session, *, user_in: UserCreate, actor: Actor) -> User:
     if get_by_username(session, user_in.username) is not None:
-        raise Conflict(f"username: {user_in.username!r} is taken")
+        raise Conflict(
+            _("{username!r} is taken").format(username=user_in.username), field="username"
+        )
     organisation = None
     if user_in.organisation:
         organisation = organisation_service.require_by_code(
@@ -47,11 +61,18 @@ def create(session: Session, *, user_in: UserCreate, actor: Actor) -> User:
         )
         if organisation.kind not in ROLE_ORG_KINDS[user_in.role]:
             raise Invalid(
-                f"organisation: a {user_in.role.value} cannot belong to {organisation.code}, "
-                f"a {organisation.kind} organisation"
+                _("a {role} cannot belong to {code}, a {kind} organisation").format(
+                    role=role_name(user_in.role),
+                    code=organisation.code,
+                    kind=organisation_service.kind_name(organisation.kind),
+                ),
+                field="organisation",
             )
     elif user_in.role != Role.coordinator:
-        raise Invalid(f"organisation: a {user_in.role.value} must belong to an organisation")
+        raise Invalid(
+            _("a {role} must belong to an organisation").format(role=role_name(user_in.role)),
+            field="organisation",
+        )
     user = User(
         username=user_in.username,
         display_name=user_in.display_name or user_in.username,
@@ -78,7 +99,7 @@ def get(session: Session, *, user_id: int) -> User:
         select(User).options(joinedload(User.organisation)).where(User.id == user_id)
     ).first()
     if user is None:
-        raise NotFound(f"user {user_id} not found")
+        raise NotFound(_("user {user} not found").format(user=user_id))
     return user
 
 
@@ -111,7 +132,7 @@ def set_active(session: Session, *, user: User, active: bool, actor: Actor) -> b
     if user.active == active:
         return False
     if not active and actor.user_id == user.id:
-        raise Conflict("you cannot deactivate your own account")
+        raise Conflict(_("you cannot deactivate your own account"))
     user.active = active
     data: dict[str, object] = {"username": user.username}
     if not active:

@@ -20,7 +20,7 @@ from donations.models import Organisation, Role, User
 from donations.organisations import service as organisation_service
 from donations.users import service
 from donations.users.schemas import PasswordUpdate, UserCreateForm
-from donations.web import field_errors, form_dict, redirect, render, verify_csrf
+from donations.web import domain_errors, field_errors, form_dict, redirect, render, verify_csrf
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 CoordinatorUser = Annotated[User, Depends(web_role(Role.coordinator))]
@@ -77,7 +77,7 @@ async def user_create(
     except ValidationError as exc:
         errors = field_errors(exc)
     except DomainError as exc:
-        errors = _domain_errors(exc)
+        errors = domain_errors(exc)
     if errors:
         return render(
             request, "users/new.html", _new_values(session, form, errors), status_code=422
@@ -158,10 +158,3 @@ async def user_password(
             name=target.username
         ),
     )
-
-
-def _domain_errors(exc: DomainError) -> dict[str, str]:
-    field, sep, message = exc.detail.partition(":")
-    if sep and field.isidentifier():
-        return {field: message.strip()}
-    return {"__all__": exc.detail}

@@ -83,7 +83,9 @@ def test_text_of_tag_characters_is_a_tag_exactly_when_twelve_remain(text: str) -
     if len(significant) == TAG_LENGTH:
         assert TAG_RE.fullmatch(normalize_tag(text))
     else:
-        with pytest.raises(InvalidTag, match=f"got {len(significant)} characters"):
+        count = len(significant)
+        unit = "character" if count == 1 else "characters"
+        with pytest.raises(InvalidTag, match=f"got {count} {unit}$"):
             normalize_tag(text)
 
 
