@@ -128,11 +128,10 @@ class Database:
         # arrives: SQLite has one writer anyway, and one thread served in order neither hands
         # the write lock and the GIL back and forth between threadpool workers nor lets a
         # scan wait behind later ones, so the slowest scan stays close to the typical one.
-        self._serial = (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-serial")
-            if self.is_sqlite
-            else None
-        )
+        # Made when first needed and dropped by `dispose`: an app may start and stop more
+        # than once in a process (tests do), and a shut-down executor cannot be restarted.
+        self._serial: ThreadPoolExecutor | None = None
+        self._serial_guard = threading.Lock()
 
     def session(self, *, write: bool = True) -> Session:
         """A new session; `write` opens a SQLite transaction that holds the write lock."""
@@ -168,19 +167,30 @@ class Database:
         """Run `work(*args)` (whole transactions: `with self.transaction()`) off the event
         loop: on SQLite on this process's database thread, in arrival order; on PostgreSQL,
         which has many writers, in the threadpool."""
-        if self._serial is None:
+        if not self.is_sqlite:
             return await run_in_threadpool(work, *args)
         context = contextvars.copy_context()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._serial, context.run, work, *args)
+        return await loop.run_in_executor(self._serial_executor(), context.run, work, *args)
+
+    def _serial_executor(self) -> ThreadPoolExecutor:
+        with self._serial_guard:
+            if self._serial is None:
+                self._serial = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-serial")
+            return self._serial
 
     def ping(self) -> None:
         with self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
-        if self._serial is not None:
-            self._serial.shutdown(wait=True)
+        """Close the connections. Work queued for the database thread and not yet started is
+        cancelled (its request fails); the work in progress finishes on its own, without
+        this call (run on the event loop at shutdown) waiting for it."""
+        with self._serial_guard:
+            serial, self._serial = self._serial, None
+        if serial is not None:
+            serial.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()
 
 

@@ -12,16 +12,22 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def bench(*args: str) -> str:
-    result = subprocess.run(
+    process = subprocess.Popen(
         [sys.executable, str(ROOT / "scripts" / "bench.py"), *args],
         cwd=ROOT,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=300,
     )
+    try:
+        out, err = process.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        process.terminate()  # SIGTERM: the script stops its servers and removes its files
+        out, err = process.communicate(timeout=60)
+        raise AssertionError(f"bench.py {' '.join(args)} took over 300 s:\n{out}{err}") from None
     # Exit 1 means "a goal was missed", which a tiny run on a busy machine may well print.
-    assert result.returncode in (0, 1), result.stdout + result.stderr
-    return result.stdout
+    assert process.returncode in (0, 1), out + err
+    return out
 
 
 def test_labels_case_prints_each_size_and_the_ratio() -> None:

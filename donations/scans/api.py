@@ -48,9 +48,10 @@ async def create_scan(
 
 
 def _scan(database: Database, scan_in: ScanRequest, user: User) -> ScanResult:
-    """The recipient's hot path, in one trip to the threadpool: the write transaction (and on
-    SQLite this process's write lock) is held only while the scan's own statements run, never
-    across a return to the event loop. The caller was authenticated before, in a read
+    """The recipient's hot path, in one call off the event loop (`Database.run_serialised`:
+    on SQLite the process's database thread): the write transaction, and on SQLite this
+    process's write lock, is held only while the scan's own statements run, never across a
+    return to the event loop. The caller was authenticated just before, in a read
     transaction of its own; the answer is built and serialised here, once."""
     with database.transaction() as session:
         item, replayed = service.scan(session, scan_in=scan_in, user=user, actor=Actor(user))

@@ -2,8 +2,11 @@
 
 Safe to repeat: the same `client_event_id`, or a receive of an item already received in
 the same condition (a deploy already made at the same site), answers the item as it is and
-writes nothing. The item's shipment and then the item row are locked first, so two
-concurrent scans of one item write one event.
+writes nothing. The item's row is locked first (and its shipment only when the scan
+completes it), so two concurrent scans of one item write one event. That order is the
+reverse of the packers' (shipment, then items); it cannot deadlock because every write
+transaction holds the event chain's lock before any row lock (donations.db), and on SQLite
+writers are serialised anyway.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from donations import scope
@@ -95,16 +95,3 @@ def items(
     if states:
         stmt = stmt.where(Item.state.in_(states))
     return session.scalars(stmt).all()
-
-
-_COUNT_IN_STATES = select(func.count(Item.id)).where(
-    Item.shipment_id == bindparam("shipment_id"),
-    Item.state.in_(bindparam("states", expanding=True)),
-)
-
-
-def count_in_states(session: Session, shipment_id: int, states: tuple[str, ...]) -> int:
-    """Items of the shipment in these states (a statement built once: scans run it)."""
-    return int(
-        session.scalar(_COUNT_IN_STATES, {"shipment_id": shipment_id, "states": list(states)}) or 0
-    )
