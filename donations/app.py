@@ -22,6 +22,7 @@ from donations.auth import api as auth_api
 from donations.auth import views as auth_views
 from donations.auth.web import LoginRequired, login_url
 from donations.config import Settings, get_settings
+from donations.dashboard import views as dashboard_views
 from donations.db import Database
 from donations.errors import DomainError
 from donations.events import api as events_api
@@ -30,6 +31,7 @@ from donations.home import views as home_views
 from donations.i18n import N_, LanguageMiddleware
 from donations.labels import api as labels_api
 from donations.organisations import api as organisations_api
+from donations.organisations import views as organisation_views
 from donations.pledges import api as pledges_api
 from donations.pledges import views as pledge_views
 from donations.reports import api as reports_api
@@ -41,6 +43,7 @@ from donations.shipments import views as shipment_views
 from donations.tags import api as tags_api
 from donations.tags import views as tag_views
 from donations.users import api as users_api
+from donations.users import views as user_views
 
 log = logging.getLogger("donations")
 
@@ -140,8 +143,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pledge_views,
         shipment_views,
         event_views,
-        __import__("donations.dashboard.views", fromlist=["router"]),
-        *(__import__(f"donations.{m}.views", fromlist=["r"]) for m in ("organisations", "users")),
+        dashboard_views,
+        organisation_views,
+        user_views,
     ):
         app.include_router(views.router)
 
@@ -309,7 +313,6 @@ HTTP_MESSAGES = {
 def _html_error(request: Request, status_code: int, message: str) -> Response:
     """A friendly page, or for an htmx action a toast that leaves the page as it is."""
     if web.is_htmx(request) and request.headers.get("hx-boosted") != "true":
-        web.context(request)  # sets the language
         body = web.env.get_template("macros/toast.html").module.oob_toast(message)  # type: ignore[attr-defined]
         response = Response(str(body), status_code=status_code, media_type="text/html")
         response.headers["HX-Reswap"] = "none"
@@ -327,14 +330,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         if _wants_json(request):
-            extra = {k: v for k, v in exc.extra.items() if k != "retry_after"}
-            headers = (
-                {"Retry-After": str(exc.extra["retry_after"])}
-                if "retry_after" in exc.extra
-                else None
-            )
             return JSONResponse(
-                {"detail": exc.detail, **extra}, status_code=exc.status_code, headers=headers
+                {"detail": exc.detail, **exc.extra},
+                status_code=exc.status_code,
+                headers=exc.headers,
             )
         if isinstance(exc, LoginRequired):
             return web.redirect(request, login_url(exc.extra.get("next")))
@@ -356,7 +355,6 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = list(exc.errors())
         if not _wants_json(request):  # a page's form: a friendly page (or toast), not JSON
-            i18n.set_language(web.request_language(request))
             message = "; ".join(_field_message(e, translated=True) for e in errors)
             return _html_error(request, 422, message or i18n.gettext("The request is invalid."))
         detail = "; ".join(_field_message(e) for e in errors) or "invalid request"
@@ -367,7 +365,6 @@ def _install_error_handlers(app: FastAPI) -> None:
         messages are marked with N_ below)."""
         if _wants_json(request):
             return JSONResponse({"detail": detail}, status_code=status, headers=headers or None)
-        i18n.set_language(web.request_language(request))
         response = _html_error(request, status, i18n.gettext(detail))
         response.headers.update(headers)
         return response
@@ -383,13 +380,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(DataError)
-    async def data_error(request: Request, exc: DataError) -> Response:
-        # A value the database cannot hold (an id beyond its integer range, say).
-        return _failure(request, 422, N_("a value is out of range for this field"))
-
     @app.exception_handler(OverflowError)
-    async def overflow_error(request: Request, exc: OverflowError) -> Response:
-        # SQLite's driver refuses integers beyond 64 bits before the database sees them.
+    async def out_of_range(request: Request, exc: Exception) -> Response:
+        # A value the database cannot hold (an id beyond its integer range, say); SQLite's
+        # driver refuses integers beyond 64 bits (OverflowError) before the database sees them.
         return _failure(request, 422, N_("a value is out of range for this field"))
 
     @app.exception_handler(OperationalError)

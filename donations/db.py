@@ -109,6 +109,17 @@ def make_engine(settings: Settings, url: str | None = None) -> Engine:
     )
 
 
+CHAIN_LOCKED = "donations.chain_locked"  # session.info: this transaction holds the lock
+
+
+def lock_event_chain(session: Session) -> None:
+    """PostgreSQL: take the event chain's lock for the session's transaction, once (it is
+    released at commit or rollback, which clear the mark: donations.events.chain)."""
+    if not session.info.get(CHAIN_LOCKED):
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
+        session.info[CHAIN_LOCKED] = True
+
+
 class Database:
     """The engine and session factory of one app process."""
 
@@ -141,7 +152,7 @@ class Database:
         elif write:
             # Every write appends to the event hash chain, which has one order: take its lock
             # before any row lock (see donations.events.chain), so writers never deadlock.
-            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
+            lock_event_chain(session)
         return session
 
     @contextmanager

@@ -14,13 +14,21 @@ from typing import Any
 class DomainError(Exception):
     status_code = 400
 
-    def __init__(self, message: str, *, field: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         detail = f"{field}: {message}" if field else message
         super().__init__(detail)
         self.message = message  # for a person: no field name in front
         self.field = field  # the field (or row, or path) at fault, if any
         self.detail = detail  # the API's text: "field: message"
-        self.extra = extra
+        self.headers = headers  # HTTP headers of the answer (Retry-After, say)
+        self.extra = extra  # more members of the JSON answer
 
 
 class BadRequest(DomainError):

@@ -100,21 +100,6 @@ env.filters["number"] = _format_number
 env.filters["tag"] = group_tag
 
 
-# --- language -------------------------------------------------------------------------
-
-
-def request_language(request: Request) -> str:
-    """The user's preference, then the language chosen in the footer, then Accept-Language."""
-    user = getattr(request.state, "user", None)
-    if user is not None and user.language in i18n.LANGUAGES:
-        return str(user.language)
-    chosen = request.cookies.get(LANG_COOKIE)
-    if chosen in i18n.LANGUAGES:
-        return str(chosen)
-    negotiated = i18n.negotiate(request.headers.get("accept-language"))
-    return negotiated or request.app.state.settings.default_language
-
-
 # --- CSRF --------------------------------------------------------------------------------
 
 
@@ -251,8 +236,8 @@ def is_fragment(request: Request, element_id: str) -> bool:
 
 def context(request: Request, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     user = getattr(request.state, "user", None)
-    language = request_language(request)
-    i18n.set_language(language)
+    # Set for the request by i18n.LanguageMiddleware, then by the user's preference at sign-in.
+    language = i18n.current_language()
     base = {
         "request": request,
         "user": user,

@@ -110,7 +110,7 @@ def check_throttle(session: Session, *, username: str, client: str) -> None:
     if (by_user or 0) >= MAX_FAILURES_PER_USERNAME or (by_client or 0) >= MAX_FAILURES_PER_CLIENT:
         raise Throttled(
             "too many failed sign-ins; try again in 15 minutes",
-            retry_after=int(THROTTLE_WINDOW.total_seconds()),
+            headers={"Retry-After": str(int(THROTTLE_WINDOW.total_seconds()))},
         )
 
 

@@ -43,7 +43,7 @@ def login(
             password=password,
             client=client_address(request),
         )
-    except auth_service.Throttled:
+    except auth_service.Throttled as exc:
         return render(
             request,
             "auth/login.html",
@@ -53,7 +53,7 @@ def login(
                 "error": _("Too many failed sign-ins. Try again in 15 minutes."),
             },
             status_code=429,
-            headers={"Retry-After": str(int(auth_service.THROTTLE_WINDOW.total_seconds()))},
+            headers=exc.headers,
         )
     if user is None:
         return render(

@@ -23,8 +23,7 @@ from sqlalchemy.orm import Session, aliased
 
 from donations import scope
 from donations.dashboard import pipeline
-from donations.models import Event, Item, Organisation, Role, Shipment, ShipmentStatus, User
-from donations.reports import service as report_service
+from donations.models import Event, Item, Organisation, Shipment, ShipmentStatus, User
 from donations.reports.schemas import Stats
 
 OVERDUE_LIMIT = 6  # the most late; the page says how many more there are
@@ -100,7 +99,6 @@ class Dashboard:
     overdue: Overdue
     routes: list[RouteGroup]
     events: list[LatestEvent]
-    today: date
     shipments_by_status: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -114,11 +112,7 @@ def load(session: Session, *, user: User, today: date) -> Dashboard:
     for group in routes:
         by_status[group.status] = by_status.get(group.status, 0) + group.shipments
     return Dashboard(
-        stats=(
-            pipeline.programme_stats(session)
-            if user.role == Role.coordinator
-            else report_service.stats(session, user=user)
-        ),
+        stats=pipeline.programme_stats(session),  # the dashboard is the coordinators'
         organisations=organisations(session),
         overdue=Overdue(
             shipments=overdue(session, user=user, today=today),
@@ -126,7 +120,6 @@ def load(session: Session, *, user: User, today: date) -> Dashboard:
         ),
         routes=routes,
         events=latest_events(session, user=user),
-        today=today,
         shipments_by_status=by_status,
     )
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from donations import clock
+from donations import clock, i18n
 from donations.auth.web import web_role
 from donations.countries import country_name
 from donations.dashboard import map as programme_map
@@ -15,7 +15,7 @@ from donations.dashboard import service
 from donations.db import SessionDep
 from donations.models import Role, User
 from donations.reports.schemas import Stages
-from donations.web import is_fragment, render, request_language, verify_csrf
+from donations.web import is_fragment, render, verify_csrf
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 
@@ -57,5 +57,5 @@ def dashboard(request: Request, session: SessionDep, user: Coordinator) -> Respo
         "events": data.events,
         "map": programme_map.build(data.organisations, data.routes),
     }
-    values |= _tables(data, request_language(request))
+    values |= _tables(data, i18n.current_language())
     return render(request, "dashboard/index.html", values)

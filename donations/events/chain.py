@@ -20,11 +20,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from donations.clock import as_utc
-from donations.db import CHAIN_LOCK_KEY
+from donations.db import CHAIN_LOCKED, lock_event_chain
 from donations.models import Event
 
 GENESIS = "0" * 64
@@ -69,16 +69,9 @@ def head(session: Session) -> str:
     if cached is not None:
         return str(cached)
     if session.get_bind().dialect.name == "postgresql":
-        lock_chain(session)
+        lock_event_chain(session)  # a no-op when the write session took it first (db)
     last = session.connection().scalar(_LAST_HASH)  # events are written at once (service)
     return last or GENESIS
-
-
-def lock_chain(session: Session) -> None:
-    """PostgreSQL: take the chain's lock for this transaction (a no-op when already held).
-    Write requests take it first thing (donations.db), before any row lock, so that no two
-    transactions can wait for each other's locks."""
-    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
 
 
 def link(session: Session, row: dict[str, Any]) -> dict[str, Any]:
@@ -87,11 +80,6 @@ def link(session: Session, row: dict[str, Any]) -> dict[str, Any]:
     row["hash"] = digest(row)
     session.info[_HEAD] = row["hash"]
     return row
-
-
-def forget_head(session: Session) -> None:
-    """After a commit or rollback the cached head is stale (another writer may follow)."""
-    session.info.pop(_HEAD, None)
 
 
 @dataclass
@@ -146,4 +134,7 @@ def _walk(session: Session, batch: int) -> Iterator[Event]:
 @sa_event.listens_for(Session, "after_commit")
 @sa_event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
-    forget_head(session)
+    """After a commit or rollback the cached head is stale (another writer may follow) and
+    the chain's lock is released."""
+    session.info.pop(_HEAD, None)
+    session.info.pop(CHAIN_LOCKED, None)

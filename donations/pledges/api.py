@@ -190,7 +190,7 @@ def _add_items(
             session,
             pledge=pledge,
             rows=[row for _, row in body],
-            row_names=[f"row {line}" for line, _ in body],
+            row_names=[importer.row_name(line) for line, _ in body],
             actor=actor,
             origin="file",
         )

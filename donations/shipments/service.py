@@ -229,14 +229,12 @@ def unpack(session: Session, *, shipment: Shipment, item_id: int, actor: Actor) 
 def dispatch(
     session: Session, *, shipment: Shipment, dispatch_in: DispatchRequest, actor: Actor
 ) -> None:
+    """Send a draft shipment. Everything is checked before anything is changed, so a refusal
+    leaves the shipment as it was (the pages re-render the form in the same transaction)."""
     _require_status(shipment, ShipmentStatus.draft, doing="dispatch")
-    if dispatch_in.carrier:
-        shipment.carrier = dispatch_in.carrier
-    if dispatch_in.expected_arrival:
-        shipment.expected_arrival = dispatch_in.expected_arrival
     tracking = dispatch_in.tracking_number or shipment.tracking_number
     try:
-        shipment.tracking_number = checked_tracking_number(shipment.mode, tracking)
+        tracking = checked_tracking_number(shipment.mode, tracking)
     except S10Error as exc:
         raise Invalid(str(exc), field="tracking_number") from None
     packed = [i.id for i in repository.items(session, shipment.id, states=(State.packed.value,))]
@@ -246,6 +244,11 @@ def dispatch(
                 shipment=shipment.id
             )
         )
+    if dispatch_in.carrier:
+        shipment.carrier = dispatch_in.carrier
+    if dispatch_in.expected_arrival:
+        shipment.expected_arrival = dispatch_in.expected_arrival
+    shipment.tracking_number = tracking
     dispatched_at = dispatch_in.dispatched_at or clock.now()
     session.execute(
         update(Item)

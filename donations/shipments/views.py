@@ -357,17 +357,13 @@ async def shipment_dispatch(
     errors: dict[str, str] = {}
     try:
         dispatch_in = DispatchRequest(**{k: v for k, v in form.items() if v != ""})
-        # The service may change the carrier or the arrival date before it refuses (a bad
-        # tracking number, nothing packed): a savepoint undoes them, so the request commits
-        # nothing when the form comes back with its errors.
-        with session.begin_nested():
-            service.dispatch(session, shipment=shipment, dispatch_in=dispatch_in, actor=actor)
+        # The service checks everything before it changes anything: a refusal writes nothing.
+        service.dispatch(session, shipment=shipment, dispatch_in=dispatch_in, actor=actor)
     except ValidationError as exc:
         errors = field_errors(exc)
     except DomainError as exc:
         errors = domain_errors(exc)
     if errors:
-        shipment = service.get_visible(session, shipment_id=shipment_id, user=user)
         values = _detail_values(session, user, shipment, form=form, errors=errors)
         return render(request, "shipments/detail.html", values, status_code=422)
     return redirect(request, f"/shipments/{shipment.id}", message=_("Shipment dispatched."))

@@ -42,10 +42,14 @@ def get_by_username(session: Session, username: str) -> User | None:
     ).first()
 
 
-def list_all(session: Session, *, after: int | None, limit: int) -> Sequence[User]:
+def list_all(
+    session: Session, *, after: int | None, limit: int, organisation_id: int | None = None
+) -> Sequence[User]:
     stmt = select(User).options(joinedload(User.organisation)).order_by(User.id).limit(limit)
     if after is not None:
         stmt = stmt.where(User.id > after)
+    if organisation_id is not None:
+        stmt = stmt.where(User.organisation_id == organisation_id)
     return session.scalars(stmt).all()
 
 

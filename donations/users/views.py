@@ -36,10 +36,13 @@ def users_list(
     user: CoordinatorUser,
     organisation: Annotated[str | None, Query(max_length=32)] = None,
 ) -> Response:
-    rows: Sequence[User] = service.list_all(session, after=None, limit=10_000)
     shown_org = organisation_service.get_by_code(session, organisation) if organisation else None
-    if shown_org is not None:
-        rows = [u for u in rows if u.organisation_id == shown_org.id]
+    rows: Sequence[User] = service.list_all(
+        session,
+        after=None,
+        limit=10_000,
+        organisation_id=shown_org.id if shown_org is not None else None,
+    )
     users = sorted(rows, key=lambda u: (ROLE_ORDER.get(Role(u.role), 9), u.username))
     return render(request, "users/list.html", {"users": users, "organisation": shown_org})
 

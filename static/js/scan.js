@@ -205,20 +205,7 @@
     }
   }
 
-  // Before htmx keeps a copy of the page for its history: no running camera, and the copy
-  // is as the server sent it (so that it starts again when restored).
-  function reset() {
-    stop();
-    if (form) { form.removeAttribute("data-ready"); }
-    if (box) {
-      box.hidden = true;
-      box.querySelectorAll("[data-camera-denied]").forEach(function (n) { n.remove(); });
-    }
-    if (toggle) { toggle.style.display = ""; }
-  }
-
   window.addEventListener("pagehide", stop);
-  document.addEventListener("htmx:beforeHistorySave", reset);
   document.addEventListener("htmx:historyRestore", init);
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
