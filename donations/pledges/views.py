@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from donations.auth.web import WebActor, web_role
 from donations.db import SessionDep
@@ -180,7 +181,8 @@ async def pledge_import(
             raise Invalid(
                 _("larger than the limit of {size} KiB").format(size=limit // 1024), field="file"
             )
-        rows = importer.parse_file(content, filename=upload.filename)
+        # Off the event loop: a large workbook takes a while to read.
+        rows = await run_in_threadpool(importer.parse_file, content, filename=upload.filename)
         created = service.add_items(
             session,
             pledge=pledge,

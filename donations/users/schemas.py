@@ -1,15 +1,36 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from donations.auth.passwords import password_problem
 from donations.i18n import gettext as _
 from donations.models import Role, User
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+
+
+def _check_password(value: str) -> str:
+    problem = password_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _check_confirmation(value: str, info: ValidationInfo) -> str:
+    """The confirmation must repeat the password (checked only once the password is valid)."""
+    password = info.data.get("password")
+    if password is not None and value != password:
+        raise ValueError(_("the passwords do not match"))
+    return value
+
+
+NewPassword = Annotated[str, AfterValidator(_check_password)]
+"""A password as the rules want it (auth.passwords)."""
+PasswordAgain = Annotated[str, AfterValidator(_check_confirmation)]
+"""The password typed a second time, on the forms (declared after `password`)."""
 
 
 class UserCreate(BaseModel):
@@ -29,7 +50,7 @@ class UserCreate(BaseModel):
     )
 
     username: str = Field(description="2-64 lower-case letters, digits, dots, dashes, underscores.")
-    password: str = Field(description="At least 10 characters.")
+    password: NewPassword = Field(description="At least 10 characters.")
     role: Role
     organisation: str | None = Field(
         None, description="Organisation code; required for donors and recipients."
@@ -51,52 +72,18 @@ class UserCreate(BaseModel):
         value = value.strip() if value is not None else None
         return value or None  # blank: the username is shown instead
 
-    @field_validator("password")
-    @classmethod
-    def _password(cls, value: str) -> str:
-        problem = password_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
-
-
-def _check_confirmation(value: str, info: ValidationInfo) -> str:
-    """The confirmation must repeat the password (checked only once the password is valid)."""
-    password = info.data.get("password")
-    if password is not None and value != password:
-        raise ValueError(_("the passwords do not match"))
-    return value
-
 
 class UserCreateForm(UserCreate):
     """The web form: UserCreate with the password typed twice."""
 
-    password_confirm: str = Field("", validate_default=True)
-
-    @field_validator("password_confirm")
-    @classmethod
-    def _confirm(cls, value: str, info: ValidationInfo) -> str:
-        return _check_confirmation(value, info)
+    password_confirm: PasswordAgain = Field("", validate_default=True)
 
 
 class PasswordUpdate(BaseModel):
     """A new password set by a coordinator, typed twice."""
 
-    password: str
-    password_confirm: str = Field("", validate_default=True)
-
-    @field_validator("password")
-    @classmethod
-    def _password(cls, value: str) -> str:
-        problem = password_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
-
-    @field_validator("password_confirm")
-    @classmethod
-    def _confirm(cls, value: str, info: ValidationInfo) -> str:
-        return _check_confirmation(value, info)
+    password: NewPassword
+    password_confirm: PasswordAgain = Field("", validate_default=True)
 
 
 class UserRead(BaseModel):
