@@ -2,9 +2,9 @@
 
 One session per request, committed once by the request's dependency before the response
 goes out (see `get_session`). Services and repositories only add and flush. The recipients'
-scan, the hot path, instead runs its whole write transaction in one call off the event loop
-(`Database.transaction` through `Database.run_serialised`), so that the write lock is never held
-while the request waits for the event loop.
+scan, the hot path, instead runs its whole write transaction, on a Core connection, in one
+call that never returns to the event loop midway (`Database.write`), so that the write lock
+is never held while the request waits for the event loop.
 
 SQLite runs in WAL mode. A request that may write (any method but GET/HEAD/OPTIONS) opens
 its transaction with ``BEGIN IMMEDIATE``, so concurrent writers queue on the database lock
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -25,8 +26,9 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -45,7 +47,10 @@ NAMING_CONVENTION = {
 
 T = TypeVar("T")
 
-CHAIN_LOCK_KEY = 7_236_411_053  # the event hash chain's advisory lock (PostgreSQL)
+CHAIN_LOCK_KEY = 7_236_411_053
+# SQLite: writes made on the event loop (`Database.write`) between two checkpoints of the WAL
+# on the database thread; a scan adds about 15 pages, SQLite's own checkpoint comes every 1,000.
+CHECKPOINT_EVERY = 64  # the event hash chain's advisory lock (PostgreSQL)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -69,7 +74,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else as_utc(value)
 
 
-def _configure_sqlite(engine: Engine, settings: Settings) -> None:
+def _configure_sqlite(engine: Engine, settings: Settings, *, waits: bool = True) -> None:
+    """`waits=False`: a connection that never waits for the write lock (busy_timeout 0) nor
+    checkpoints the WAL itself (`Database.write`'s connection on the event loop)."""
+    busy_timeout_ms = int(settings.sqlite_busy_timeout_ms) if waits else 0
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         # Let SQLAlchemy's "begin" event below emit BEGIN itself (pysqlite's own is lazy).
@@ -77,8 +86,10 @@ def _configure_sqlite(engine: Engine, settings: Settings) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={settings.sqlite_synchronous}")
-        cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        if not waits:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -87,37 +98,52 @@ def _configure_sqlite(engine: Engine, settings: Settings) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(settings: Settings, url: str | None = None) -> Engine:
+def make_engine(settings: Settings, url: str | None = None, *, waits: bool = True) -> Engine:
     url = url or settings.database_url
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
-            pool_size=settings.db_pool_size,
+            pool_size=settings.db_pool_size if waits else 1,
             max_overflow=settings.db_max_overflow,
             connect_args={
                 "check_same_thread": False,
-                "timeout": settings.sqlite_busy_timeout_ms / 1000,
+                "timeout": settings.sqlite_busy_timeout_ms / 1000 if waits else 0,
             },
         )
-        _configure_sqlite(engine, settings)
-        return engine
-    return create_engine(
-        url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
-    )
+        _configure_sqlite(engine, settings, waits=waits)
+    else:
+        engine = create_engine(
+            url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_pre_ping=True,
+        )
+    _forget_chain_lock(engine)
+    return engine
 
 
-CHAIN_LOCKED = "donations.chain_locked"  # session.info: this transaction holds the lock
+CHAIN_LOCKED = "donations.chain_locked"  # Connection.info: this transaction holds the lock
+_LOCK_CHAIN = text("SELECT pg_advisory_xact_lock(:k)")
 
 
-def lock_event_chain(session: Session) -> None:
-    """PostgreSQL: take the event chain's lock for the session's transaction, once (it is
-    released at commit or rollback, which clear the mark: donations.events.chain)."""
-    if not session.info.get(CHAIN_LOCKED):
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK_KEY})
-        session.info[CHAIN_LOCKED] = True
+def lock_event_chain(conn: Connection) -> None:
+    """PostgreSQL: take the event chain's lock for the connection's transaction, once (the
+    mark is cleared when the transaction ends: `_forget_chain_lock`)."""
+    if not conn.info.get(CHAIN_LOCKED):
+        conn.execute(_LOCK_CHAIN, {"k": CHAIN_LOCK_KEY})
+        conn.info[CHAIN_LOCKED] = True
+
+
+def _forget_chain_lock(engine: Engine) -> None:
+    """`Connection.info` follows the DBAPI connection back into the pool: the mark must end
+    with the transaction, as the advisory lock does."""
+
+    def forget(conn: Connection) -> None:
+        conn.info.pop(CHAIN_LOCKED, None)
+
+    event.listen(engine, "commit", forget)
+    event.listen(engine, "rollback", forget)
+    event.listen(engine, "checkin", lambda dbapi_conn, record: record.info.pop(CHAIN_LOCKED, None))
 
 
 class Database:
@@ -132,17 +158,24 @@ class Database:
         # order, rather than in SQLite's busy handler, which sleeps and retries and so lets
         # an unlucky request wait for seconds under load. Other processes still queue on
         # SQLite's lock (busy_timeout).
+        self._sqlite_lock = threading.Lock()
         self.write_lock: AbstractContextManager[Any] = (
-            threading.Lock() if self.is_sqlite else nullcontext()
+            self._sqlite_lock if self.is_sqlite else nullcontext()
         )
-        # The hot path's database work (`run_serialised`) runs on one thread, in the order it
-        # arrives: SQLite has one writer anyway, and one thread served in order neither hands
-        # the write lock and the GIL back and forth between threadpool workers nor lets a
-        # scan wait behind later ones, so the slowest scan stays close to the typical one.
+        # The hot path's writes that cannot run at once (`write`) run on one thread, in the
+        # order they arrive: SQLite has one writer anyway, and one thread served in order
+        # neither hands the write lock and the GIL back and forth between threadpool workers
+        # nor lets a scan wait behind later ones, so the slowest scan stays close to the
+        # typical one.
         # Made when first needed and dropped by `dispose`: an app may start and stop more
         # than once in a process (tests do), and a shut-down executor cannot be restarted.
         self._serial: ThreadPoolExecutor | None = None
         self._serial_guard = threading.Lock()
+        # SQLite: the connections `write` uses on the event loop (made when first needed),
+        # unless every commit syncs the disk (synchronous=FULL), which the loop must not wait for.
+        self._at_once: Engine | None = None
+        self._writes_at_once = self.is_sqlite and settings.sqlite_synchronous != "FULL"
+        self._written_at_once = 0
 
     def session(self, *, write: bool = True) -> Session:
         """A new session; `write` opens a SQLite transaction that holds the write lock."""
@@ -152,7 +185,7 @@ class Database:
         elif write:
             # Every write appends to the event hash chain, which has one order: take its lock
             # before any row lock (see donations.events.chain), so writers never deadlock.
-            lock_event_chain(session)
+            lock_event_chain(session.connection())
         return session
 
     @contextmanager
@@ -174,15 +207,82 @@ class Database:
             finally:
                 session.close()
 
-    async def run_serialised(self, work: Callable[..., T], *args: Any) -> T:
-        """Run `work(*args)` (whole transactions: `with self.transaction()`) off the event
-        loop: on SQLite on this process's database thread, in arrival order; on PostgreSQL,
-        which has many writers, in the threadpool."""
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A Core connection in a write transaction, committed at the end of the block (rolled
+        back if it raises), for the hot path that does without the ORM (the recipients' scan):
+        the same locks as a write session (this process's write lock and `BEGIN IMMEDIATE` on
+        SQLite, the event chain's lock first on PostgreSQL)."""
+        with self.write_lock, self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn.execution_options(sqlite_immediate=True)
+            with conn.begin():
+                if not self.is_sqlite:
+                    lock_event_chain(conn)
+                yield conn
+
+    async def write(self, work: Callable[[Connection], T]) -> T:
+        """Run `work(conn)` in a write transaction (`write_connection`), committed when it
+        returns: for the hot path's short transactions (the recipients' scan).
+
+        On PostgreSQL it runs in the threadpool (many writers, each over the network). On
+        SQLite, where a scan's whole transaction costs less CPU than handing it to a thread
+        and back (the two threads then contend for the GIL at every statement), it runs at
+        once on the event loop if it can do so without waiting: when this process's write
+        lock is free and SQLite's lock is too (that connection's busy timeout is 0). If
+        either is held (a long import, another process), it queues on this process's
+        database thread, which waits its turn as any writer does. Either way it runs whole,
+        without returning to the event loop in between, and the event loop never waits for
+        a lock nor for the disk's sync: that connection leaves checkpoints of the WAL, which
+        sync, to the database thread, and with `synchronous=FULL`, where every commit syncs,
+        every write goes to the database thread."""
         if not self.is_sqlite:
-            return await run_in_threadpool(work, *args)
+            return await run_in_threadpool(self._write, work)
+        if self._writes_at_once:
+            done, result = self._write_at_once(work)
+            if done:
+                return result  # type: ignore[return-value]
         context = contextvars.copy_context()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._serial_executor(), context.run, work, *args)
+        return await loop.run_in_executor(self._serial_executor(), context.run, self._write, work)
+
+    def _write(self, work: Callable[[Connection], T]) -> T:
+        with self.write_connection() as conn:
+            return work(conn)
+
+    def _write_at_once(self, work: Callable[[Connection], T]) -> tuple[bool, T | None]:
+        """SQLite: (True, what `work` returned) if it ran, (False, None) if a lock is held."""
+        lock = self._sqlite_lock
+        if not lock.acquire(blocking=False):
+            return False, None
+        try:
+            with self._at_once_engine().connect() as conn:
+                conn.execution_options(sqlite_immediate=True)
+                try:
+                    transaction = conn.begin()
+                except OperationalError as exc:
+                    if _is_busy(exc):
+                        return False, None
+                    raise
+                with transaction:
+                    result = work(conn)
+        finally:
+            lock.release()
+        self._written_at_once += 1
+        if self._written_at_once % CHECKPOINT_EVERY == 0:
+            self._serial_executor().submit(self.checkpoint)
+        return True, result
+
+    def _at_once_engine(self) -> Engine:
+        if self._at_once is None:
+            self._at_once = make_engine(self.settings, str(self.engine.url), waits=False)
+        return self._at_once
+
+    def checkpoint(self) -> None:
+        """SQLite: copy the WAL's committed pages into the database file, without waiting for
+        readers (a `PASSIVE` checkpoint, as SQLite's automatic one)."""
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _serial_executor(self) -> ThreadPoolExecutor:
         with self._serial_guard:
@@ -202,7 +302,15 @@ class Database:
             serial, self._serial = self._serial, None
         if serial is not None:
             serial.shutdown(wait=False, cancel_futures=True)
+        if self._at_once is not None:
+            self._at_once.dispose()
+            self._at_once = None
         self.engine.dispose()
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    """SQLite's "database is locked": another connection holds the write lock."""
+    return getattr(exc.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
 
 
 def get_database(request: Request) -> Database:

@@ -560,7 +560,7 @@ class _Demo:
         scan_in = ScanRequest(
             client_event_id=f"{username}-phone-1:{self.device_counters[username]:06d}", **fields
         )
-        scan_service.scan(self.session, scan_in=scan_in, user=user, actor=actor)
+        scan_service.scan_in_session(self.session, scan_in=scan_in, user=user, actor=actor)
 
     def receive(
         self, recipient: str, username: str, index: int, condition: Condition, note: str | None

@@ -8,11 +8,27 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from sqlalchemy import ColumnElement, and_, false, select, true
 
 from donations.models import Event, Item, Pledge, Role, Shipment, User
 
 RECIPIENT_ITEM_STATES = ("in_transit", "received", "missing", "deployed")
+
+
+class Principal(Protocol):
+    """Who is asking, as far as scoping and the event record need: a `User`, or on the
+    scan's hot path the holder of a bearer token (donations.auth.service.TokenHolder)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def organisation_id(self) -> int | None: ...
 
 
 def _org(user: User) -> int:
@@ -51,12 +67,13 @@ def events(user: User) -> ColumnElement[bool]:
     return Event.recipient_id == _org(user)
 
 
-def can_see_item(user: User, item: Item, donor_id: int) -> bool:
+def can_see_item(user: Principal, *, state: str, recipient_id: int | None, donor_id: int) -> bool:
+    """`items(user)` for one item already loaded."""
     if user.role == Role.coordinator:
         return True
     if user.role == Role.donor:
         return donor_id == user.organisation_id
-    return item.recipient_id == user.organisation_id and item.state in RECIPIENT_ITEM_STATES
+    return recipient_id == user.organisation_id and state in RECIPIENT_ITEM_STATES
 
 
 def can_see_shipment(user: User, shipment: Shipment) -> bool:

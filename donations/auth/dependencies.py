@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from donations.auth import service as auth_service
-from donations.db import SessionDep, get_database
+from donations.auth.service import TokenHolder
+from donations.db import SessionDep
 from donations.errors import Forbidden, Unauthorized
 from donations.events.service import Actor
 from donations.models import ApiToken, Role, User
+from donations.scope import Principal
+
+P = TypeVar("P", bound=Principal)
 
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token.")
 
@@ -40,8 +45,12 @@ def optional_user(
 def authenticate(session: Session, token: str) -> tuple[User, ApiToken]:
     found = auth_service.user_for_token(session, token)
     if found is None:
-        raise Unauthorized("invalid, expired or revoked token")
+        raise _invalid_token()
     return found
+
+
+def _invalid_token() -> Unauthorized:
+    return Unauthorized("invalid, expired or revoked token")
 
 
 OptionalUser = Annotated[User | None, Depends(optional_user)]
@@ -65,7 +74,7 @@ async def current_token(request: Request, user: CurrentUser) -> ApiToken:
     return token
 
 
-def check_role(user: User, roles: tuple[Role, ...]) -> User:
+def check_role(user: P, roles: tuple[Role, ...]) -> P:
     if user.role not in roles:
         names = ", ".join(r.value for r in roles)
         raise Forbidden(f"this needs the role {names}; you are {user.role}")
@@ -79,31 +88,25 @@ def require_role(*roles: Role) -> Callable[[User], Awaitable[User]]:
     return check
 
 
-def require_role_before_writing(*roles: Role) -> Callable[..., Awaitable[User]]:
-    """Like `require_role`, for a hot write endpoint that opens its own write transaction
-    (`Database.transaction`) instead of taking the request's session: the token is checked
-    in a short read transaction of its own, before the write lock, on the same database
-    thread as the write that follows (`Database.run_serialised`), and the user comes back
-    detached, with its columns and organisation loaded. Same answers as `require_role`."""
+async def bearer_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """The bearer token sent, not yet checked (a 401 without one): for a hot write endpoint
+    that checks it in its own write transaction (`token_holder`), to spare a round trip."""
+    if credentials is None:
+        raise _not_authenticated()
+    return credentials.credentials
 
-    async def check(
-        request: Request,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> User:
-        if credentials is None:
-            raise _not_authenticated()
-        database = get_database(request)
 
-        def lookup() -> tuple[User, ApiToken]:
-            with database.transaction(write=False) as session:
-                return authenticate(session, credentials.credentials)
+BearerToken = Annotated[str, Depends(bearer_token)]
 
-        user, token = await database.run_serialised(lookup)
-        request.state.api_token = token
-        request.state.source = "api"
-        return check_role(user, roles)
 
-    return check
+def token_holder(conn: Connection, token: str, roles: tuple[Role, ...]) -> TokenHolder:
+    """`require_role` without the ORM, in the caller's transaction: the same answers."""
+    holder = auth_service.holder_of_token(conn, token)
+    if holder is None:
+        raise _invalid_token()
+    return check_role(holder, roles)
 
 
 Coordinator = Annotated[User, Depends(require_role(Role.coordinator))]

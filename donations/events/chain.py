@@ -14,21 +14,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event as sa_event
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from donations.clock import as_utc
-from donations.db import CHAIN_LOCKED, lock_event_chain
+from donations.db import lock_event_chain
 from donations.models import Event
+from donations.prepared import Prepared
 
 GENESIS = "0" * 64
-_HEAD = "donations.chain_head"
 
 FIELDS = (
     "at",
@@ -60,26 +59,25 @@ def digest(row: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-_LAST_HASH = select(Event.hash).order_by(Event.id.desc()).limit(1)
+_LAST_HASH = Prepared(select(Event.hash).order_by(Event.id.desc()).limit(1))
 
 
-def head(session: Session) -> str:
-    """The hash the next event links to, locking the chain for this transaction first."""
-    cached = session.info.get(_HEAD)
-    if cached is not None:
-        return str(cached)
-    if session.get_bind().dialect.name == "postgresql":
-        lock_event_chain(session)  # a no-op when the write session took it first (db)
-    last = session.connection().scalar(_LAST_HASH)  # events are written at once (service)
-    return last or GENESIS
+def head(conn: Connection) -> str:
+    """The hash the next event links to, locking the chain for this transaction first (on
+    PostgreSQL; a no-op when the write transaction took the lock when it began: db)."""
+    if conn.dialect.name == "postgresql":
+        lock_event_chain(conn)
+    last = _LAST_HASH.scalar(conn)  # events are inserted at once, never held back (service)
+    return str(last) if last else GENESIS
 
 
-def link(session: Session, row: dict[str, Any]) -> dict[str, Any]:
-    """Give `row` its place in the chain: `prev_hash` and `hash`."""
-    row["prev_hash"] = head(session)
-    row["hash"] = digest(row)
-    session.info[_HEAD] = row["hash"]
-    return row
+def link(rows: Iterable[dict[str, Any]], head: str) -> str:
+    """Give each row, in order, its place in the chain after `head`: `prev_hash` and `hash`;
+    returns the new head."""
+    for row in rows:
+        row["prev_hash"] = head
+        row["hash"] = head = digest(row)
+    return head
 
 
 @dataclass
@@ -129,12 +127,3 @@ def _walk(session: Session, batch: int) -> Iterator[Event]:
         yield from rows
         after = rows[-1].id
         session.expunge_all()
-
-
-@sa_event.listens_for(Session, "after_commit")
-@sa_event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    """After a commit or rollback the cached head is stale (another writer may follow) and
-    the chain's lock is released."""
-    session.info.pop(_HEAD, None)
-    session.info.pop(CHAIN_LOCKED, None)

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Connection, insert
 from sqlalchemy.orm import Session
 
 from donations import clock
 from donations.events import chain
-from donations.models import Event, User
+from donations.models import Event
+from donations.prepared import Prepared
+from donations.scope import Principal
 
 
 @dataclass(frozen=True)
 class Actor:
     """Who is acting, and through which channel (`web`, `api`, `scan`, `offline`, `cli`)."""
 
-    user: User | None
+    user: Principal | None
     source: str = "api"
 
     @property
@@ -38,41 +40,49 @@ class Actor:
         return f"user:{self.user_id}:{client_event_id}"
 
 
-def record(
-    session: Session,
-    *,
-    actor: Actor,
-    kind: str,
-    item_id: int | None = None,
-    shipment_id: int | None = None,
-    pledge_id: int | None = None,
-    donor_id: int | None = None,
-    recipient_id: int | None = None,
-    data: dict[str, Any] | None = None,
-    client_event_id: str | None = None,
-) -> None:
+class EventFields(TypedDict, total=False):
+    """What an event says (`record`, `append`); the ids name what it concerns."""
+
+    actor: Required[Actor]
+    kind: Required[str]
+    item_id: int | None
+    shipment_id: int | None
+    pledge_id: int | None
+    donor_id: int | None
+    recipient_id: int | None
+    data: dict[str, Any] | None
+    client_event_id: str | None
+
+
+def record(session: Session, **fields: Unpack[EventFields]) -> None:
     """Write one event, in the session's transaction (so with the change it records)."""
+    session.flush()  # the change this event records is written first
+    append(session.connection(), **fields)
+
+
+def append(conn: Connection, **fields: Unpack[EventFields]) -> None:
+    """`record` for a Core connection's transaction (the scan's hot path): one INSERT, no
+    ORM object (an event is never changed after this)."""
+    actor = fields["actor"]
     row: dict[str, Any] = dict(
         at=clock.now(),
-        kind=kind,
+        kind=fields["kind"],
         actor_id=actor.user_id,
         organisation_id=actor.organisation_id,
-        donor_id=donor_id,
-        recipient_id=recipient_id,
-        item_id=item_id,
-        shipment_id=shipment_id,
-        pledge_id=pledge_id,
+        donor_id=fields.get("donor_id"),
+        recipient_id=fields.get("recipient_id"),
+        item_id=fields.get("item_id"),
+        shipment_id=fields.get("shipment_id"),
+        pledge_id=fields.get("pledge_id"),
         source=actor.source,
-        data=data or {},
-        client_key=actor.client_key(client_event_id),
+        data=fields.get("data") or {},
+        client_key=actor.client_key(fields.get("client_event_id")),
     )
-    session.flush()  # the change this event records is written first
-    # A plain INSERT, not an ORM object: an event is never changed after this, and the
-    # unit of work costs more than the statement (this is on the scan's hot path).
-    session.connection().execute(_INSERT_EVENT, chain.link(session, row))
+    chain.link([row], chain.head(conn))
+    _INSERT_EVENT.run(conn, **row)
 
 
-_INSERT_EVENT = insert(Event)
+_INSERT_EVENT = Prepared(insert(Event), columns=(*chain.FIELDS, "hash"))
 
 
 def record_many(session: Session, *, actor: Actor, rows: Sequence[dict[str, Any]]) -> None:
@@ -81,35 +91,23 @@ def record_many(session: Session, *, actor: Actor, rows: Sequence[dict[str, Any]
         return
     at = clock.now()
     session.flush()  # events added before these come first in the chain
-    session.execute(
-        insert(Event),
-        [
-            chain.link(
-                session,
-                {
-                    "at": at,
-                    "actor_id": actor.user_id,
-                    "organisation_id": actor.organisation_id,
-                    "source": actor.source,
-                    "client_key": None,
-                    "data": {},
-                    "donor_id": None,
-                    "recipient_id": None,
-                    "item_id": None,
-                    "shipment_id": None,
-                    "pledge_id": None,
-                }
-                | row,
-            )
-            for row in rows
-        ],
-    )
-
-
-_BY_CLIENT_KEY = select(Event).where(Event.client_key == bindparam("key"))
-
-
-def find_by_client_key(session: Session, key: str | None) -> Event | None:
-    if key is None:
-        return None
-    return session.scalars(_BY_CLIENT_KEY, {"key": key}).first()
+    conn = session.connection()
+    events = [
+        {
+            "at": at,
+            "actor_id": actor.user_id,
+            "organisation_id": actor.organisation_id,
+            "source": actor.source,
+            "client_key": None,
+            "data": {},
+            "donor_id": None,
+            "recipient_id": None,
+            "item_id": None,
+            "shipment_id": None,
+            "pledge_id": None,
+        }
+        | row
+        for row in rows
+    ]
+    chain.link(events, chain.head(conn))
+    conn.execute(insert(Event), events)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -9,6 +9,9 @@ from donations import clock
 from donations.i18n import gettext as _
 from donations.lifecycle import Condition
 from donations.pledges.schemas import ItemRead
+
+if TYPE_CHECKING:
+    from donations.scans.service import ScannedItem
 
 
 class ScanRequest(BaseModel):
@@ -80,3 +83,10 @@ class ScanRequest(BaseModel):
 
 class ScanResult(ItemRead):
     replayed: bool = Field(description="True when the scan was a repeat and wrote nothing.")
+
+    @classmethod
+    def scanned(cls, item: ScannedItem, *, replayed: bool) -> ScanResult:
+        return cls(
+            replayed=replayed,
+            **{name: getattr(item, name) for name in ItemRead.model_fields},
+        )

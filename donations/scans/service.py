@@ -7,16 +7,23 @@ completes it), so two concurrent scans of one item write one event. That order i
 reverse of the packers' (shipment, then items); it cannot deadlock because every write
 transaction holds the event chain's lock before any row lock (donations.db), and on SQLite
 writers are serialised anyway.
+
+A scan runs in a Core connection's transaction with prepared statements
+(donations.prepared), without ORM objects: the API's scan, the hottest request, opens that
+transaction itself (`Database.write`); a page scans within its session
+(`scan_in_session`). One select finds and locks the item with all that the checks and the
+answer need, then one update and one event insert; the shipment is looked at only when the
+item belongs to a dispatched one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import Connection, bindparam, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from donations import clock, scope
 from donations.errors import Conflict, Invalid, NotFound
@@ -24,37 +31,58 @@ from donations.events import service as event_service
 from donations.events.service import Actor
 from donations.i18n import gettext as _
 from donations.lifecycle import Action, Condition, IllegalTransition, State, transition
-from donations.models import Item, Pledge, Shipment, ShipmentStatus, User
+from donations.models import Event, Item, Organisation, Pledge, Shipment, ShipmentStatus
+from donations.prepared import Prepared
 from donations.scans.schemas import ScanRequest
-from donations.shipments import repository as shipment_repository
+from donations.scope import Principal
 from donations.tags import InvalidTag, normalize_tag
 
 # A scan made this long before it reaches the server came from a device's offline queue.
 OFFLINE_AFTER = timedelta(minutes=10)
 
 
-def scan(session: Session, *, scan_in: ScanRequest, user: User, actor: Actor) -> tuple[Item, bool]:
-    """Apply a scan; returns the item and whether the request was a repeat (nothing written).
+@dataclass
+class ScannedItem:
+    """The item as the scan found it and left it, with what the checks need."""
 
-    The hot path of the recipient's work: one select finds and locks the item with what the
-    checks need (its donor, its shipment's status), then one update and one event insert.
-    """
+    id: int
+    tag: str
+    serial: str | None
+    model: str | None
+    state: str
+    condition: str | None
+    pledge_id: int
+    recipient_id: int | None
+    shipment_id: int | None
+    site: str | None
+    lat: float | None
+    lon: float | None
+    received_at: datetime | None
+    deployed_at: datetime | None
+    # Not columns of the item:
+    recipient: str | None  # the recipient post's code
+    donor_id: int
+    shipment_status: str | None
+
+
+def scan(
+    conn: Connection, *, scan_in: ScanRequest, user: Principal, actor: Actor
+) -> tuple[ScannedItem, bool]:
+    """Apply a scan; returns the item and whether the request was a repeat (nothing written)."""
     try:
         tag = normalize_tag(scan_in.tag)
     except InvalidTag as exc:
         raise Invalid(str(exc), field="tag") from None
-    found = _lock_item(session, tag)
-    if found is None:
-        raise NotFound(_("no item with tag {tag}").format(tag=tag))
-    item, donor_id, shipment_status = found
-    if not scope.can_see_item(user, item, donor_id):
+    row = _LOCK_ITEM.first(conn, tag=tag)
+    item = ScannedItem(*row) if row is not None else None
+    if item is None or not scope.can_see_item(
+        user, state=item.state, recipient_id=item.recipient_id, donor_id=item.donor_id
+    ):
         raise NotFound(_("no item with tag {tag}").format(tag=tag))
     if scan_in.client_event_id:
-        previous = event_service.find_by_client_key(
-            session, actor.client_key(scan_in.client_event_id)
-        )
+        previous = _ITEM_OF_CLIENT_KEY.first(conn, key=actor.client_key(scan_in.client_event_id))
         if previous is not None:
-            if previous.item_id != item.id:
+            if previous[0] != item.id:
                 raise Conflict(
                     _("{key!r} was already used for another item").format(
                         key=scan_in.client_event_id
@@ -62,43 +90,61 @@ def scan(session: Session, *, scan_in: ScanRequest, user: User, actor: Actor) ->
                     field="client_event_id",
                 )
             return item, True
-    context = _Scan(item=item, donor_id=donor_id, shipment_status=shipment_status)
     if scan_in.action == "receive":
-        return item, _receive(session, context, scan_in, actor)
-    return item, _deploy(session, context, scan_in, actor)
+        return item, _receive(conn, item, scan_in, actor)
+    return item, _deploy(conn, item, scan_in, actor)
 
 
-@dataclass
-class _Scan:
-    item: Item
-    donor_id: int
-    shipment_status: str | None
+def scan_in_session(
+    session: Session, *, scan_in: ScanRequest, user: Principal, actor: Actor
+) -> tuple[ScannedItem, bool]:
+    """`scan` in a session's transaction (the pages). What the session holds of the item
+    and its shipment is read again, when next used, as the scan left it."""
+    session.flush()
+    item, replayed = scan(session.connection(), scan_in=scan_in, user=user, actor=actor)
+    if not replayed:
+        for cls, ident, names in (
+            (Item, item.id, _ITEM_WRITTEN),
+            (Shipment, item.shipment_id, _SHIPMENT_WRITTEN),
+        ):
+            loaded = session.identity_map.get(Session.identity_key(cls, ident))
+            if loaded is not None:
+                session.expire(loaded, names)
+    return item, replayed
 
 
-_LOCK_ITEM = (
-    select(Item, Pledge.donor_id, Shipment.status)
+_ITEM_COLUMNS = [f.name for f in fields(ScannedItem)][:14]
+_LOCK_ITEM = Prepared(
+    select(
+        *(getattr(Item, name) for name in _ITEM_COLUMNS),
+        Organisation.code,
+        Pledge.donor_id,
+        Shipment.status,
+    )
     .join(Pledge, Pledge.id == Item.pledge_id)
     .outerjoin(Shipment, Shipment.id == Item.shipment_id)
-    .options(joinedload(Item.recipient))
+    .outerjoin(Organisation, Organisation.id == Item.recipient_id)
     .where(Item.tag == bindparam("tag"))
+    # On PostgreSQL every write transaction already holds the event chain's lock, taken
+    # first (donations.db), so writers cannot deadlock whatever rows they lock next. The row
+    # lock (`FOR NO KEY UPDATE`, which does not block the key-share locks of event inserts
+    # that refer to the item) keeps the item consistent even without it.
     .with_for_update(of=Item, key_share=True)
 )
+"""A `ScannedItem`: the item, its recipient's code, its donor and its shipment's status; the
+item's row locked for the rest of the transaction."""
 
+_ITEM_OF_CLIENT_KEY = Prepared(select(Event.item_id).where(Event.client_key == bindparam("key")))
 
-def _lock_item(session: Session, tag: str) -> tuple[Item, int, str | None] | None:
-    """The item (with its recipient, for the answer), its donor and its shipment's status,
-    the item's row locked for the rest of the transaction.
-
-    On PostgreSQL every write transaction already holds the event chain's lock, taken first
-    (donations.db), so writers cannot deadlock whatever rows they lock next; the row lock
-    (`FOR NO KEY UPDATE`, which does not block the key-share locks of event inserts that
-    refer to the item) keeps the item consistent even without it.
-    """
-    row = session.execute(_LOCK_ITEM, {"tag": tag}).first()
-    if row is None:
-        return None
-    item, donor_id, status = row
-    return item, int(donor_id), status
+_ITEM_WRITTEN = ["state", "condition", "received_at", "site", "lat", "lon", "deployed_at"]
+_RECEIVE = Prepared(
+    update(Item).where(Item.id == bindparam("item_id")),
+    columns=["state", "condition", "received_at"],
+)
+_DEPLOY = Prepared(
+    update(Item).where(Item.id == bindparam("item_id")),
+    columns=["state", "site", "lat", "lon", "deployed_at"],
+)
 
 
 def _source(actor: Actor, scan_in: ScanRequest) -> Actor:
@@ -107,139 +153,141 @@ def _source(actor: Actor, scan_in: ScanRequest) -> Actor:
     return Actor(user=actor.user, source=source)
 
 
-def _apply(item: Item, action: Action) -> State:
+def _apply(item: ScannedItem, action: Action) -> str:
     try:
-        return transition(item.state, action)
+        return transition(item.state, action).value
     except IllegalTransition as exc:
         raise Conflict(_("item {item}: {reason}").format(item=item.tag, reason=exc)) from None
 
 
-def _write(session: Session, item: Item, **values: object) -> None:
-    """Write these columns of the (locked) item with one UPDATE and keep the loaded object
-    in step, without the ORM's unit of work, which costs several times the statement on the
-    recipient's hot path."""
-    session.connection().execute(update(Item).where(Item.id == item.id), values)
+def _write(conn: Connection, statement: Prepared, item: ScannedItem, **values: Any) -> None:
+    """Write these columns of the (locked) item, and keep `item` in step."""
+    statement.run(conn, item_id=item.id, **values)
     for name, value in values.items():
-        set_committed_value(item, name, value)
+        setattr(item, name, value)
 
 
-def _receive(session: Session, scan: _Scan, scan_in: ScanRequest, actor: Actor) -> bool:
-    item = scan.item
+def _receive(conn: Connection, item: ScannedItem, scan_in: ScanRequest, actor: Actor) -> bool:
     condition = scan_in.condition or Condition.good
     if item.state == State.received and item.condition == condition:
         return True
     previous_state = item.state
     _write(
-        session,
+        conn,
+        _RECEIVE,
         item,
-        state=_apply(item, Action.receive).value,
+        state=_apply(item, Action.receive),
         condition=condition.value,
         received_at=scan_in.scanned_at or clock.now(),
     )
     _event(
-        session,
-        scan,
+        conn,
+        item,
         scan_in,
         actor,
         "item.received",
-        {
-            "condition": condition.value,
-            "from": previous_state,
-        },
+        {"condition": condition.value, "from": previous_state},
     )
-    _complete_shipment(session, scan, _source(actor, scan_in))
+    _complete_shipment(conn, item, _source(actor, scan_in))
     return False
 
 
-def _deploy(session: Session, scan: _Scan, scan_in: ScanRequest, actor: Actor) -> bool:
-    item = scan.item
+def _deploy(conn: Connection, item: ScannedItem, scan_in: ScanRequest, actor: Actor) -> bool:
     if item.state == State.deployed and item.site == scan_in.site:
         return True
     _write(
-        session,
+        conn,
+        _DEPLOY,
         item,
-        state=_apply(item, Action.deploy).value,
+        state=_apply(item, Action.deploy),
         site=scan_in.site,
         lat=scan_in.lat,
         lon=scan_in.lon,
         deployed_at=scan_in.scanned_at or clock.now(),
     )
     _event(
-        session,
-        scan,
+        conn,
+        item,
         scan_in,
         actor,
         "item.deployed",
-        {
-            "site": item.site,
-            "lat": item.lat,
-            "lon": item.lon,
-        },
+        {"site": item.site, "lat": item.lat, "lon": item.lon},
     )
     return False
 
 
 def _event(
-    session: Session,
-    scan: _Scan,
+    conn: Connection,
+    item: ScannedItem,
     scan_in: ScanRequest,
     actor: Actor,
     kind: str,
-    data: dict[str, object],
+    data: dict[str, Any],
 ) -> None:
-    item = scan.item
     if scan_in.note:
         data["note"] = scan_in.note
     if scan_in.scanned_at:
         data["scanned_at"] = scan_in.scanned_at.isoformat()
-    event_service.record(
-        session,
+    event_service.append(
+        conn,
         actor=_source(actor, scan_in),
         kind=kind,
         item_id=item.id,
         shipment_id=item.shipment_id,
         pledge_id=item.pledge_id,
-        donor_id=scan.donor_id,
+        donor_id=item.donor_id,
         recipient_id=item.recipient_id,
         data=data,
         client_event_id=scan_in.client_event_id,
     )
 
 
-_WAITING_STATES = [State.in_transit.value, State.missing.value]
-_STILL_WAITING = (
+_STILL_WAITING = Prepared(
     select(Item.id)
     .where(
         Item.shipment_id == bindparam("shipment_id"),
-        Item.state.in_(bindparam("states", expanding=True)),
+        or_(Item.state == State.in_transit.value, Item.state == State.missing.value),
     )
     .limit(1)
 )
+_LOCK_SHIPMENT = Prepared(
+    select(Shipment.status, Shipment.pledge_id, Shipment.origin_id, Shipment.destination_id)
+    .where(Shipment.id == bindparam("shipment_id"))
+    # Like the packers' lock (donations.shipments.repository.lock).
+    .with_for_update(key_share=True)
+)
+_SHIPMENT_WRITTEN = ["status", "received_at"]
+_CLOSE_SHIPMENT = Prepared(
+    update(Shipment).where(Shipment.id == bindparam("shipment_id")), columns=_SHIPMENT_WRITTEN
+)
+_ITEM_COUNT = Prepared(
+    select(func.count(Item.id)).where(Item.shipment_id == bindparam("shipment_id"))
+)
 
 
-def _complete_shipment(session: Session, scan: _Scan, actor: Actor) -> None:
+def _complete_shipment(conn: Connection, item: ScannedItem, actor: Actor) -> None:
     """A dispatched shipment whose every item is received becomes `received` (an event
     from the same source as the scan that completed it)."""
-    item = scan.item
-    if item.shipment_id is None or scan.shipment_status != ShipmentStatus.dispatched:
+    shipment_id = item.shipment_id
+    if shipment_id is None or item.shipment_status != ShipmentStatus.dispatched:
         return
-    waiting = session.connection().scalar(
-        _STILL_WAITING, {"shipment_id": item.shipment_id, "states": _WAITING_STATES}
+    if _STILL_WAITING.scalar(conn, shipment_id=shipment_id) is not None:
+        return
+    shipment = _LOCK_SHIPMENT.first(conn, shipment_id=shipment_id)
+    if shipment is None or shipment[0] != ShipmentStatus.dispatched:
+        return
+    _, pledge_id, origin_id, destination_id = shipment
+    _CLOSE_SHIPMENT.run(
+        conn, shipment_id=shipment_id, status=ShipmentStatus.received.value, received_at=clock.now()
     )
-    if waiting:
-        return
-    shipment = shipment_repository.lock(session, item.shipment_id)
-    if shipment is None or shipment.status != ShipmentStatus.dispatched:
-        return
-    shipment.status = ShipmentStatus.received.value
-    shipment.received_at = clock.now()
-    event_service.record(
-        session,
+    item.shipment_status = ShipmentStatus.received.value
+    event_service.append(
+        conn,
         actor=actor,
         kind="shipment.received",
-        shipment_id=shipment.id,
-        pledge_id=shipment.pledge_id,
-        donor_id=shipment.origin_id,
-        recipient_id=shipment.destination_id,
-        data={"items": shipment_repository.counts(session, shipment.id)[0]},
+        shipment_id=shipment_id,
+        pledge_id=pledge_id,
+        donor_id=origin_id,
+        recipient_id=destination_id,
+        data={"items": _ITEM_COUNT.scalar(conn, shipment_id=shipment_id)},
     )

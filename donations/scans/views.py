@@ -164,7 +164,7 @@ def _receive(
     if item.state in ("received", "deployed"):
         return Outcome("repeat", _message("repeat", item.tag), item.tag, item.shipment_id)
     try:
-        scan_service.scan(
+        scan_service.scan_in_session(
             session,
             scan_in=ScanRequest(tag=item.tag, action="receive", client_event_id=client_event_id),
             user=user,

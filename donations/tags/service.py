@@ -28,7 +28,12 @@ class Found:
         if user is None:
             return False
         if self.item is not None:
-            return scope.can_see_item(user, self.item, self.pledge.donor_id)
+            return scope.can_see_item(
+                user,
+                state=self.item.state,
+                recipient_id=self.item.recipient_id,
+                donor_id=self.pledge.donor_id,
+            )
         assert self.shipment is not None
         return scope.can_see_shipment(user, self.shipment)
 

@@ -18,9 +18,10 @@ from donations.events import repository as event_repository
 from donations.events.repository import EventFilter
 from donations.i18n import gettext as _
 from donations.lifecycle import State
-from donations.models import Item, Role, ShipmentStatus, User
+from donations.models import Role, ShipmentStatus, User
 from donations.scans import service as scan_service
 from donations.scans.schemas import ScanRequest
+from donations.scans.service import ScannedItem
 from donations.shipments import repository as shipment_repository
 from donations.shipments import service as shipment_service
 from donations.tags import service
@@ -135,7 +136,7 @@ def _scan(
             status_code=422,
             block="panel" if is_fragment(request, "panel") else None,
         )
-    item, replayed = scan_service.scan(session, scan_in=scan_in, user=user, actor=actor)
+    item, replayed = scan_service.scan_in_session(session, scan_in=scan_in, user=user, actor=actor)
     message, kind = _done_message(item, replayed)
     if is_fragment(request, "panel"):
         session.flush()
@@ -146,7 +147,7 @@ def _scan(
     return redirect(request, f"/t/{item.tag}", message=message, kind=kind)
 
 
-def _done_message(item: Item, replayed: bool) -> tuple[str, str]:
+def _done_message(item: ScannedItem, replayed: bool) -> tuple[str, str]:
     """What to tell the person, and how (`success`, or `warn` for damage)."""
     if replayed:
         return _("Already recorded; nothing changed."), "success"
