@@ -194,6 +194,7 @@ def _document_extra_schemas(app: FastAPI) -> None:
     from fastapi.openapi.utils import get_openapi
 
     from donations.pledges.schemas import ItemsCreate
+    from donations.scans.schemas import ScanRequest
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -205,9 +206,10 @@ def _document_extra_schemas(app: FastAPI) -> None:
                 tags=app.openapi_tags,
             )
             schemas = spec.setdefault("components", {}).setdefault("schemas", {})
-            extra = ItemsCreate.model_json_schema(ref_template="#/components/schemas/{model}")
-            schemas.update(extra.pop("$defs", {}))
-            schemas["ItemsCreate"] = extra
+            for model in (ItemsCreate, ScanRequest):
+                extra = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                schemas.update(extra.pop("$defs", {}))
+                schemas[model.__name__] = extra
             schemas["HTTPValidationError"] = VALIDATION_ERROR_SCHEMA
             _summaries_from_docstrings(spec)
             app.openapi_schema = spec

@@ -47,10 +47,10 @@ NAMING_CONVENTION = {
 
 T = TypeVar("T")
 
-CHAIN_LOCK_KEY = 7_236_411_053
-# SQLite: writes made on the event loop (`Database.write`) between two checkpoints of the WAL
-# on the database thread; a scan adds about 15 pages, SQLite's own checkpoint comes every 1,000.
-CHECKPOINT_EVERY = 64  # the event hash chain's advisory lock (PostgreSQL)
+CHAIN_LOCK_KEY = 7_236_411_053  # the event hash chain's advisory lock (PostgreSQL)
+# SQLite: write transactions between two checkpoints of the WAL (`WalCheckpoints`). A scan
+# writes about 15 pages; SQLite's own automatic checkpoint comes every 1,000.
+CHECKPOINT_EVERY = 64
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -74,9 +74,40 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else as_utc(value)
 
 
-def _configure_sqlite(engine: Engine, settings: Settings, *, waits: bool = True) -> None:
-    """`waits=False`: a connection that never waits for the write lock (busy_timeout 0) nor
-    checkpoints the WAL itself (`Database.write`'s connection on the event loop)."""
+class WalCheckpoints:
+    """SQLite: when this process checkpoints the WAL, so that the event loop never waits for
+    the disk (`Database.write` runs scans on it).
+
+    A checkpoint copies the WAL into the database file and syncs both, and the first write
+    after a complete one starts the WAL over and syncs its header. SQLite's automatic
+    checkpoint would do the first in whichever connection commits the 1,000th page, the
+    event loop's included, and leave the second to whoever writes next. So this process's
+    connections do not checkpoint on their own (`wal_autocheckpoint=0`): every
+    CHECKPOINT_EVERY write transactions, the next writer that may wait (a thread, never the
+    event loop: `due` sends the scan there) checkpoints just before it begins, holding this
+    process's write lock, and is then the first to write. The first write of the process
+    goes the same way.
+    """
+
+    def __init__(self) -> None:
+        self.writes = CHECKPOINT_EVERY
+
+    @property
+    def due(self) -> bool:
+        return self.writes >= CHECKPOINT_EVERY
+
+    def before_write(self, conn: Connection, *, may_wait: bool) -> None:
+        if may_wait and self.due:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            self.writes = 0
+        self.writes += 1
+
+
+def _configure_sqlite(
+    engine: Engine, settings: Settings, checkpoints: WalCheckpoints, *, waits: bool
+) -> None:
+    """`waits=False`: connections that never wait for SQLite's write lock (busy timeout 0)
+    and never checkpoint (`Database.write`'s connections on the event loop)."""
     busy_timeout_ms = int(settings.sqlite_busy_timeout_ms) if waits else 0
 
     @event.listens_for(engine, "connect")
@@ -88,17 +119,26 @@ def _configure_sqlite(engine: Engine, settings: Settings, *, waits: bool = True)
         cursor.execute(f"PRAGMA synchronous={settings.sqlite_synchronous}")
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        if not waits:
-            cursor.execute("PRAGMA wal_autocheckpoint=0")
+        cursor.execute("PRAGMA wal_autocheckpoint=0")  # WalCheckpoints does it
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get("sqlite_immediate", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get("sqlite_immediate", False):
+            checkpoints.before_write(conn, may_wait=waits)
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
 
 
-def make_engine(settings: Settings, url: str | None = None, *, waits: bool = True) -> Engine:
+def make_engine(
+    settings: Settings,
+    url: str | None = None,
+    *,
+    checkpoints: WalCheckpoints | None = None,
+    waits: bool = True,
+) -> Engine:
+    """`checkpoints`: SQLite, the process's WAL checkpoints (one per Database)."""
     url = url or settings.database_url
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -110,7 +150,7 @@ def make_engine(settings: Settings, url: str | None = None, *, waits: bool = Tru
                 "timeout": settings.sqlite_busy_timeout_ms / 1000 if waits else 0,
             },
         )
-        _configure_sqlite(engine, settings, waits=waits)
+        _configure_sqlite(engine, settings, checkpoints or WalCheckpoints(), waits=waits)
     else:
         engine = create_engine(
             url,
@@ -128,8 +168,9 @@ _LOCK_CHAIN = text("SELECT pg_advisory_xact_lock(:k)")
 
 def lock_event_chain(conn: Connection) -> None:
     """PostgreSQL: take the event chain's lock for the connection's transaction, once (the
-    mark is cleared when the transaction ends: `_forget_chain_lock`)."""
-    if not conn.info.get(CHAIN_LOCKED):
+    mark is cleared when the transaction ends: `_forget_chain_lock`). SQLite: nothing (its
+    write lock is already exclusive)."""
+    if conn.dialect.name == "postgresql" and not conn.info.get(CHAIN_LOCKED):
         conn.execute(_LOCK_CHAIN, {"k": CHAIN_LOCK_KEY})
         conn.info[CHAIN_LOCKED] = True
 
@@ -143,6 +184,9 @@ def _forget_chain_lock(engine: Engine) -> None:
 
     event.listen(engine, "commit", forget)
     event.listen(engine, "rollback", forget)
+    # A lock taken inside a savepoint ends with it; one taken before does not, but taking it
+    # again is harmless (it is reentrant).
+    event.listen(engine, "rollback_savepoint", lambda conn, name, context: forget(conn))
     event.listen(engine, "checkin", lambda dbapi_conn, record: record.info.pop(CHAIN_LOCKED, None))
 
 
@@ -151,7 +195,8 @@ class Database:
 
     def __init__(self, settings: Settings, url: str | None = None) -> None:
         self.settings = settings
-        self.engine = make_engine(settings, url)
+        self.checkpoints = WalCheckpoints()
+        self.engine = make_engine(settings, url, checkpoints=self.checkpoints)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
         # SQLite has one writer at a time. Writers of this process queue on this lock, in
@@ -175,7 +220,6 @@ class Database:
         # unless every commit syncs the disk (synchronous=FULL), which the loop must not wait for.
         self._at_once: Engine | None = None
         self._writes_at_once = self.is_sqlite and settings.sqlite_synchronous != "FULL"
-        self._written_at_once = 0
 
     def session(self, *, write: bool = True) -> Session:
         """A new session; `write` opens a SQLite transaction that holds the write lock."""
@@ -208,22 +252,25 @@ class Database:
                 session.close()
 
     @contextmanager
-    def write_connection(self) -> Iterator[Connection]:
+    def write_connection(self, *, lock_chain: bool = True) -> Iterator[Connection]:
         """A Core connection in a write transaction, committed at the end of the block (rolled
         back if it raises), for the hot path that does without the ORM (the recipients' scan):
         the same locks as a write session (this process's write lock and `BEGIN IMMEDIATE` on
-        SQLite, the event chain's lock first on PostgreSQL)."""
+        SQLite, the event chain's lock first on PostgreSQL). `lock_chain=False`: on
+        PostgreSQL the block takes the chain's lock itself (`lock_event_chain`), after checks
+        that lock no row and before its first row lock, so that a refused request neither
+        waits for nor holds it."""
         with self.write_lock, self.engine.connect() as conn:
             if self.is_sqlite:
                 conn.execution_options(sqlite_immediate=True)
             with conn.begin():
-                if not self.is_sqlite:
+                if lock_chain:
                     lock_event_chain(conn)
                 yield conn
 
-    async def write(self, work: Callable[[Connection], T]) -> T:
-        """Run `work(conn)` in a write transaction (`write_connection`), committed when it
-        returns: for the hot path's short transactions (the recipients' scan).
+    async def write(self, work: Callable[[Connection], T], *, lock_chain: bool = True) -> T:
+        """Run `work(conn)` in a write transaction (`write_connection`, with `lock_chain`),
+        committed when it returns: for the hot path's short transactions (the scan).
 
         On PostgreSQL it runs in the threadpool (many writers, each over the network). On
         SQLite, where a scan's whole transaction costs less CPU than handing it to a thread
@@ -232,22 +279,24 @@ class Database:
         lock is free and SQLite's lock is too (that connection's busy timeout is 0). If
         either is held (a long import, another process), it queues on this process's
         database thread, which waits its turn as any writer does. Either way it runs whole,
-        without returning to the event loop in between, and the event loop never waits for
-        a lock nor for the disk's sync: that connection leaves checkpoints of the WAL, which
-        sync, to the database thread, and with `synchronous=FULL`, where every commit syncs,
-        every write goes to the database thread."""
+        without returning to the event loop in between, and the event loop waits neither
+        for a lock nor for the disk: WAL checkpoints, and the first write after one, which
+        syncs the disk, go to the database thread (`WalCheckpoints`), and so does every
+        write with `synchronous=FULL`, where every commit syncs."""
         if not self.is_sqlite:
-            return await run_in_threadpool(self._write, work)
-        if self._writes_at_once:
+            return await run_in_threadpool(self._write, work, lock_chain)
+        if self._writes_at_once and not self.checkpoints.due:
             done, result = self._write_at_once(work)
             if done:
                 return result  # type: ignore[return-value]
         context = contextvars.copy_context()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._serial_executor(), context.run, self._write, work)
+        return await loop.run_in_executor(
+            self._serial_executor(), context.run, self._write, work, lock_chain
+        )
 
-    def _write(self, work: Callable[[Connection], T]) -> T:
-        with self.write_connection() as conn:
+    def _write(self, work: Callable[[Connection], T], lock_chain: bool) -> T:
+        with self.write_connection(lock_chain=lock_chain) as conn:
             return work(conn)
 
     def _write_at_once(self, work: Callable[[Connection], T]) -> tuple[bool, T | None]:
@@ -265,24 +314,20 @@ class Database:
                         return False, None
                     raise
                 with transaction:
-                    result = work(conn)
+                    return True, work(conn)
         finally:
             lock.release()
-        self._written_at_once += 1
-        if self._written_at_once % CHECKPOINT_EVERY == 0:
-            self._serial_executor().submit(self.checkpoint)
-        return True, result
 
     def _at_once_engine(self) -> Engine:
+        """Made when first needed, again after `dispose` (an app may start again)."""
         if self._at_once is None:
-            self._at_once = make_engine(self.settings, str(self.engine.url), waits=False)
+            self._at_once = make_engine(
+                self.settings,
+                self.engine.url.render_as_string(hide_password=False),
+                checkpoints=self.checkpoints,
+                waits=False,
+            )
         return self._at_once
-
-    def checkpoint(self) -> None:
-        """SQLite: copy the WAL's committed pages into the database file, without waiting for
-        readers (a `PASSIVE` checkpoint, as SQLite's automatic one)."""
-        with self.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _serial_executor(self) -> ThreadPoolExecutor:
         with self._serial_guard:
@@ -309,8 +354,10 @@ class Database:
 
 
 def _is_busy(exc: OperationalError) -> bool:
-    """SQLite's "database is locked": another connection holds the write lock."""
-    return getattr(exc.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
+    """SQLite's "database is locked" (SQLITE_BUSY or one of its extended codes): another
+    connection holds the lock."""
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == sqlite3.SQLITE_BUSY
 
 
 def get_database(request: Request) -> Database:

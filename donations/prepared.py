@@ -83,6 +83,13 @@ class _Compiled:
     def __init__(self, statement: ClauseElement, dialect: Dialect, columns: list[str]) -> None:
         compiled = statement.compile(dialect=dialect, column_keys=columns or None)
         assert isinstance(compiled, SQLCompiler)
+        # What SQLAlchemy would do at execution time and this does not: refuse it here.
+        if compiled.insert_prefetch or compiled.update_prefetch:
+            raise exc.ArgumentError(
+                "a column with a Python-side default is not set: give it in `columns`"
+            )
+        if compiled.post_compile_params or compiled.escaped_bind_names:
+            raise exc.ArgumentError("expanding IN and escaped parameter names are not supported")
         self.dialect = dialect
         self.sql = compiled.string
         self.positional = bool(compiled.positional)
@@ -120,6 +127,8 @@ class _Compiled:
         return values
 
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        if not conn.in_transaction():  # the driver would run it in autocommit
+            raise exc.InvalidRequestError("a prepared statement runs in a transaction")
         parameters = self.parameters(params)
         dbapi = self.dialect.loaded_dbapi
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]

@@ -5,11 +5,13 @@ event loop ever waiting; on PostgreSQL it runs in the threadpool."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import Connection, bindparam, select, text, update
@@ -19,6 +21,16 @@ from donations.config import Settings
 from donations.db import CHAIN_LOCKED, Database
 from donations.models import Organisation
 from donations.prepared import Prepared
+
+T = TypeVar("T")
+
+
+def run(main: Callable[[], Awaitable[T]]) -> T:
+    """`run(main)` in a thread of its own: the test process's main thread may have
+    a loop running already (Playwright's sync API keeps one)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="test-loop") as pool:
+        return pool.submit(lambda: asyncio.run(main())).result()  # type: ignore[arg-type]
+
 
 RENAME = Prepared(
     update(Organisation).where(Organisation.code == bindparam("code")), columns=["name"]
@@ -44,12 +56,12 @@ def _rename(name: str) -> Any:
 
 
 def _name(database: Database) -> str:
-    with database.engine.connect() as conn:
+    with database.engine.begin() as conn:
         return str(NAME.scalar(conn, code="TOPOST"))
 
 
 def test_commits_what_the_work_wrote(database: Database) -> None:
-    asyncio.run(database.write(_rename("Tonga Post Ltd")))
+    run(lambda: database.write(_rename("Tonga Post Ltd")))
     assert _name(database) == "Tonga Post Ltd"
 
 
@@ -59,7 +71,7 @@ def test_rolls_back_when_the_work_raises(database: Database) -> None:
         raise LookupError("refused")
 
     with pytest.raises(LookupError):
-        asyncio.run(database.write(fails))
+        run(lambda: database.write(fails))
     assert _name(database) == "Tonga Post"
 
 
@@ -76,9 +88,25 @@ def test_sqlite_writes_at_once_on_the_event_loop_when_nothing_holds_a_lock(
     async def main() -> tuple[str, str]:
         return threading.current_thread().name, await on_sqlite.write(_rename("at once"))
 
-    loop_thread, ran_on = asyncio.run(main())
+    loop_thread, ran_on = run(main)
     assert ran_on == loop_thread
     assert _name(on_sqlite) == "at once"
+
+
+def test_sqlite_first_write_of_a_process_is_not_on_the_event_loop(settings: Settings) -> None:
+    """It may create the WAL or start it over, which syncs the disk."""
+    database = Database(settings)
+    try:
+
+        async def main() -> list[str]:
+            return [await database.write(_rename(f"name {n}")) for n in range(2)]
+
+        first, second = run(main)
+    finally:
+        database.dispose()
+    if database.is_sqlite:
+        assert first.startswith("sqlite-serial")
+        assert second.startswith("test-loop")
 
 
 def test_sqlite_waits_on_the_database_thread_while_this_process_writes(
@@ -99,7 +127,7 @@ def test_sqlite_waits_on_the_database_thread_while_this_process_writes(
             threading.Timer(0.05, on_sqlite.write_lock.__exit__, (None, None, None)).start()
             return await scan, ticks
 
-        ran_on, ticks = asyncio.run(main())
+        ran_on, ticks = run(main)
     except BaseException:
         on_sqlite.write_lock.__exit__(None, None, None)
         raise
@@ -128,7 +156,7 @@ def test_sqlite_never_waits_on_the_event_loop_for_another_process(
             threading.Timer(0.05, other.execute, ("COMMIT",)).start()
             return await scan
 
-        ran_on = asyncio.run(main())
+        ran_on = run(main)
     finally:
         if other.in_transaction:
             other.execute("ROLLBACK")
@@ -137,32 +165,37 @@ def test_sqlite_never_waits_on_the_event_loop_for_another_process(
     assert _name(on_sqlite) == "after the other process"
 
 
-def test_sqlite_checkpoints_on_the_database_thread(
-    on_sqlite: Database, monkeypatch: pytest.MonkeyPatch
+def test_sqlite_checkpoints_on_the_database_thread_and_the_wal_stays_small(
+    on_sqlite: Database, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The event loop's connection never checkpoints the WAL itself (a checkpoint syncs the
-    disk); the database thread does, every CHECKPOINT_EVERY writes made at once."""
-    checkpoints: list[str] = []
-    monkeypatch.setattr(db_module, "CHECKPOINT_EVERY", 3)
-    monkeypatch.setattr(
-        on_sqlite, "checkpoint", lambda: checkpoints.append(threading.current_thread().name)
-    )
+    """The event loop's writes never checkpoint the WAL nor write first after a checkpoint
+    (both sync the disk): every CHECKPOINT_EVERY writes, one goes to the database thread,
+    which checkpoints and then writes first, so the WAL starts over instead of growing."""
+    monkeypatch.setattr(db_module, "CHECKPOINT_EVERY", 8)
+    checkpointed_on: list[str] = []
+    before_write = on_sqlite.checkpoints.before_write
 
-    async def main() -> None:
-        for n in range(7):
-            await on_sqlite.write(_rename(f"name {n}"))
-        await asyncio.get_running_loop().run_in_executor(
-            on_sqlite._serial_executor(), lambda: None
-        )  # what was queued before has run
+    def spy(conn: Connection, *, may_wait: bool) -> None:
+        if may_wait and on_sqlite.checkpoints.due:
+            checkpointed_on.append(threading.current_thread().name)
+        before_write(conn, may_wait=may_wait)
 
-    asyncio.run(main())
-    assert len(checkpoints) == 2
-    assert all(name.startswith("sqlite-serial") for name in checkpoints)
+    monkeypatch.setattr(on_sqlite.checkpoints, "before_write", spy)
+
+    async def main() -> list[str]:
+        return [await on_sqlite.write(_rename(f"name {n}")) for n in range(400)]
+
+    ran_on = run(main)
+    on_thread = [n for n, name in enumerate(ran_on) if name.startswith("sqlite-serial")]
+    assert on_thread[0] < 8  # the fixture's write counts too
+    assert [b - a for a, b in zip(on_thread, on_thread[1:], strict=False)] == [8] * 49
+    assert len(checkpointed_on) == 50
+    assert all(name.startswith("sqlite-serial") for name in checkpointed_on)
+    wal = os.path.getsize(database_url.removeprefix("sqlite:///") + "-wal")
+    assert wal < 256 * 1024, wal  # 400 writes of two pages without a restart: over 3 MB
     with on_sqlite._at_once_engine().connect() as conn:
         assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 0
-    monkeypatch.undo()
-    on_sqlite.checkpoint()  # the real one runs on the live database
 
 
 def test_sqlite_with_synchronous_full_never_writes_on_the_event_loop(
@@ -174,14 +207,13 @@ def test_sqlite_with_synchronous_full_never_writes_on_the_event_loop(
     )
     try:
 
-        async def main() -> tuple[str, str]:
-            return threading.current_thread().name, await database.write(_rename("synced"))
+        async def main() -> list[str]:
+            return [await database.write(_rename(f"synced {n}")) for n in range(3)]
 
-        loop_thread, ran_on = asyncio.run(main())
+        ran_on = run(main)
     finally:
         database.dispose()
-    assert ran_on != loop_thread
-    assert ran_on.startswith("sqlite-serial")
+    assert all(name.startswith("sqlite-serial") for name in ran_on)
 
 
 def test_postgres_marks_the_chain_lock_for_one_transaction_only(database: Database) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import ArgumentError, IntegrityError
+from sqlalchemy.exc import ArgumentError, IntegrityError, InvalidRequestError
 
 from donations.db import Database
 from donations.events import chain
@@ -84,3 +84,18 @@ def test_a_driver_error_is_sqlalchemys_and_the_transaction_rolls_back(db: Databa
         INSERT_EVENT.run(conn, **_event(kind="test.duplicate", hash="same"))  # hash is unique
     with db.write_connection() as conn:
         assert EVENT_BY_KIND.first(conn, kind="test.duplicate") is None
+
+
+def test_what_it_would_silently_get_wrong_is_refused() -> None:
+    dialect = sqlite.dialect()
+    without_data = Prepared(insert(Event), columns=["kind", "source"])  # `data` has a default
+    with pytest.raises(ArgumentError, match="default"):
+        without_data.sql(dialect)
+    expanding = Prepared(select(Event.id).where(Event.kind.in_(bindparam("kinds", expanding=True))))
+    with pytest.raises(ArgumentError, match="expanding"):
+        expanding.sql(dialect)
+
+
+def test_outside_a_transaction_is_refused(db: Database) -> None:
+    with db.engine.connect() as conn, pytest.raises(InvalidRequestError):
+        EVENT_BY_KIND.first(conn, kind="x")

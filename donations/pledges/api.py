@@ -4,14 +4,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from donations.auth.dependencies import ActorDep, Coordinator, CurrentUser, DonorOrCoordinator
 from donations.db import SessionDep
-from donations.errors import DomainError, Invalid
+from donations.errors import DomainError, Invalid, parse_json_body
 from donations.events.service import Actor
 from donations.lifecycle import State
 from donations.models import User
@@ -169,11 +167,7 @@ async def add_items(
         rows = await run_in_threadpool(importer.parse_file, content, filename=filename)
         body: ItemsCreate | list[tuple[int, Any]] = rows
     else:
-        raw = await request.body()
-        try:
-            body = ItemsCreate.model_validate_json(raw or b"null")
-        except ValidationError as exc:
-            raise RequestValidationError(exc.errors(include_url=False)) from None
+        body = parse_json_body(ItemsCreate, await request.body())
     return await run_in_threadpool(_add_items, session, pledge_id, user, actor, body)
 
 

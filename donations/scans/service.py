@@ -26,6 +26,7 @@ from sqlalchemy import Connection, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from donations import clock, scope
+from donations.db import lock_event_chain
 from donations.errors import Conflict, Invalid, NotFound
 from donations.events import service as event_service
 from donations.events.service import Actor
@@ -73,6 +74,7 @@ def scan(
         tag = normalize_tag(scan_in.tag)
     except InvalidTag as exc:
         raise Invalid(str(exc), field="tag") from None
+    lock_event_chain(conn)  # PostgreSQL: before any row lock (a no-op if already held)
     row = _LOCK_ITEM.first(conn, tag=tag)
     item = ScannedItem(*row) if row is not None else None
     if item is None or not scope.can_see_item(
@@ -107,6 +109,8 @@ def scan_in_session(
             (Item, item.id, _ITEM_WRITTEN),
             (Shipment, item.shipment_id, _SHIPMENT_WRITTEN),
         ):
+            if ident is None:
+                continue
             loaded = session.identity_map.get(Session.identity_key(cls, ident))
             if loaded is not None:
                 session.expire(loaded, names)

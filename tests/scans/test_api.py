@@ -366,6 +366,32 @@ class TestScanAccess:
         assert response.status_code == 401
         assert event_count(db) == before
 
+    def test_the_caller_is_checked_before_the_body(self, world: World, db: Database) -> None:
+        """As on every endpoint: a bad token is a 401 and a donor a 403, whatever the body."""
+        bad = {"tag": "7KQ2", "action": "lose"}
+        before = event_count(db)
+        invalid = world.client.post(
+            "/api/v1/scans", json=bad, headers={"Authorization": "Bearer not-a-token"}
+        )
+        assert invalid.status_code == 401, invalid.text
+        assert invalid.json()["detail"] == "invalid, expired or revoked token"
+        donor = world.post("korea", "/api/v1/scans", json=bad)
+        assert donor.status_code == 403, donor.text
+        assert event_count(db) == before
+
+    def test_a_body_that_does_not_validate_is_named_as_fastapi_names_it(self, world: World) -> None:
+        missing = world.post("tonga", "/api/v1/scans", content=b"")
+        assert missing.status_code == 422, missing.text
+        assert missing.json()["detail"] == "Field required"
+        assert missing.json()["errors"][0]["loc"] == ["body"]
+        wrong = world.post("tonga", "/api/v1/scans", json={"tag": "7KQ29XHM3PDA"})
+        assert wrong.status_code == 422, wrong.text
+        assert wrong.json()["detail"] == "action: Field required"
+        assert wrong.json()["errors"][0]["loc"] == ["body", "action"]
+        garbled = world.post("tonga", "/api/v1/scans", content=b"{not json")
+        assert garbled.status_code == 422, garbled.text
+        assert garbled.json()["errors"][0]["type"] == "json_invalid"
+
     def test_unknown_tag_is_404(self, world: World, shipped: Any) -> None:
         response = scan(world, "ZZZZ-ZZZZ-ZZZZ")
         assert response.status_code == 404, response.text
