@@ -84,23 +84,75 @@ class WalCheckpoints:
     event loop's included, and leave the second to whoever writes next. So this process's
     connections do not checkpoint on their own (`wal_autocheckpoint=0`): every
     CHECKPOINT_EVERY write transactions, the next writer that may wait (a thread, never the
-    event loop: `due` sends the scan there) checkpoints just before it begins, holding this
-    process's write lock, and is then the first to write. The first write of the process
-    goes the same way.
+    event loop: `claim` sends one scan there) checkpoints just before it begins, holding
+    this process's write lock, and is then the first to write. The first write of the
+    process goes the same way.
     """
 
     def __init__(self) -> None:
         self.writes = CHECKPOINT_EVERY
+        self.claimed = False  # a write bound for a thread will checkpoint
 
     @property
     def due(self) -> bool:
         return self.writes >= CHECKPOINT_EVERY
 
+    def claim(self) -> bool:
+        """For the event loop: True for the one write that should go to a thread to
+        checkpoint, until it has; the writes meanwhile may run on the loop."""
+        if not self.due or self.claimed:
+            return False
+        self.claimed = True
+        return True
+
     def before_write(self, conn: Connection, *, may_wait: bool) -> None:
         if may_wait and self.due:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
             self.writes = 0
+            self.claimed = False
         self.writes += 1
+
+
+class WriteLock:
+    """SQLite: this process's write lock (a `threading.Lock`), which an event loop can also
+    wait for without blocking (`released`): every release wakes the loops waiting."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self._guard = threading.Lock()
+
+    def acquire(self, blocking: bool = True) -> bool:
+        return self._lock.acquire(blocking)
+
+    def release(self) -> None:
+        self._lock.release()
+        with self._guard:
+            waiting, self._waiting = self._waiting, []
+        for loop, future in waiting:
+            loop.call_soon_threadsafe(_wake, future)
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
+
+    async def released(self) -> None:
+        """Return once the lock is free, or has been released since the call (another
+        waiter may have taken it again: try, and wait again if need be)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        with self._guard:
+            self._waiting.append((loop, future))
+        if not self._lock.locked():  # released before we were listening
+            _wake(future)
+        await future
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _configure_sqlite(
@@ -203,7 +255,7 @@ class Database:
         # order, rather than in SQLite's busy handler, which sleeps and retries and so lets
         # an unlucky request wait for seconds under load. Other processes still queue on
         # SQLite's lock (busy_timeout).
-        self._sqlite_lock = threading.Lock()
+        self._sqlite_lock = WriteLock()
         self.write_lock: AbstractContextManager[Any] = (
             self._sqlite_lock if self.is_sqlite else nullcontext()
         )
@@ -274,21 +326,25 @@ class Database:
 
         On PostgreSQL it runs in the threadpool (many writers, each over the network). On
         SQLite, where a scan's whole transaction costs less CPU than handing it to a thread
-        and back (the two threads then contend for the GIL at every statement), it runs at
-        once on the event loop if it can do so without waiting: when this process's write
-        lock is free and SQLite's lock is too (that connection's busy timeout is 0). If
-        either is held (a long import, another process), it queues on this process's
-        database thread, which waits its turn as any writer does. Either way it runs whole,
-        without returning to the event loop in between, and the event loop waits neither
-        for a lock nor for the disk: WAL checkpoints, and the first write after one, which
-        syncs the disk, go to the database thread (`WalCheckpoints`), and so does every
-        write with `synchronous=FULL`, where every commit syncs."""
+        and back (the two threads then contend for the GIL at every statement), it runs on
+        the event loop, but never waits there: it runs when this process's write lock is
+        free, and while another thread of the process holds it (an import, a page's write)
+        the request awaits its release without blocking the loop. When SQLite's own lock is
+        held by another process (that connection's busy timeout is 0), it goes to this
+        process's database thread, which waits its turn as any writer does. Nor does the
+        loop wait for the disk: the WAL checkpoint due every CHECKPOINT_EVERY writes, and
+        the first write after it, which both sync, go to that thread (`WalCheckpoints`), and
+        so does every write with `synchronous=FULL`, where every commit syncs. Either way
+        the work runs whole, without returning to the event loop in between."""
         if not self.is_sqlite:
             return await run_in_threadpool(self._write, work, lock_chain)
-        if self._writes_at_once and not self.checkpoints.due:
+        while self._writes_at_once and not self.checkpoints.claim():
             done, result = self._write_at_once(work)
-            if done:
+            if done is True:
                 return result  # type: ignore[return-value]
+            if done is _BUSY:  # another process writes: wait for it on the thread
+                break
+            await self._sqlite_lock.released()  # another thread of this process writes
         context = contextvars.copy_context()
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
@@ -299,8 +355,9 @@ class Database:
         with self.write_connection(lock_chain=lock_chain) as conn:
             return work(conn)
 
-    def _write_at_once(self, work: Callable[[Connection], T]) -> tuple[bool, T | None]:
-        """SQLite: (True, what `work` returned) if it ran, (False, None) if a lock is held."""
+    def _write_at_once(self, work: Callable[[Connection], T]) -> tuple[object, T | None]:
+        """SQLite: (True, what `work` returned) if it ran; (False, None) if this process's
+        write lock is held, (_BUSY, None) if SQLite's is (another process)."""
         lock = self._sqlite_lock
         if not lock.acquire(blocking=False):
             return False, None
@@ -311,7 +368,7 @@ class Database:
                     transaction = conn.begin()
                 except OperationalError as exc:
                     if _is_busy(exc):
-                        return False, None
+                        return _BUSY, None
                     raise
                 with transaction:
                     return True, work(conn)
@@ -351,6 +408,9 @@ class Database:
             self._at_once.dispose()
             self._at_once = None
         self.engine.dispose()
+
+
+_BUSY = object()  # Database._write_at_once: SQLite's lock is held by another process
 
 
 def _is_busy(exc: OperationalError) -> bool:

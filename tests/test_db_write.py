@@ -109,31 +109,36 @@ def test_sqlite_first_write_of_a_process_is_not_on_the_event_loop(settings: Sett
         assert second.startswith("test-loop")
 
 
-def test_sqlite_waits_on_the_database_thread_while_this_process_writes(
+def test_sqlite_awaits_another_thread_of_this_process_without_blocking_the_loop(
     on_sqlite: Database,
 ) -> None:
-    """A long write of this process (an import) holds the write lock: the scan queues on the
-    database thread, and the event loop goes on serving meanwhile."""
+    """A long write of this process (an import, in the threadpool) holds the write lock: the
+    scan awaits its release while the event loop goes on serving, then runs at once."""
     on_sqlite.write_lock.__enter__()
     try:
 
-        async def main() -> tuple[str, int]:
-            scan = asyncio.ensure_future(on_sqlite.write(_rename("after the import")))
+        async def main() -> tuple[str, str, int]:
+            scans = [
+                asyncio.ensure_future(on_sqlite.write(_rename(f"after the import {n}")))
+                for n in range(3)
+            ]
             ticks = 0
-            while not scan.done() and ticks < 5:  # the loop is free while the scan waits
-                await asyncio.sleep(0.01)
+            while not any(scan.done() for scan in scans) and ticks < 5:
+                await asyncio.sleep(0.01)  # the loop is free while the scans wait
                 ticks += 1
-            assert not scan.done()
+            assert not any(scan.done() for scan in scans)
             threading.Timer(0.05, on_sqlite.write_lock.__exit__, (None, None, None)).start()
-            return await scan, ticks
+            ran_on = [await scan for scan in scans]
+            return threading.current_thread().name, ran_on[-1], ticks
 
-        ran_on, ticks = run(main)
+        loop_thread, ran_on, ticks = run(main)
     except BaseException:
-        on_sqlite.write_lock.__exit__(None, None, None)
+        if on_sqlite.write_lock._lock.locked():  # type: ignore[attr-defined]
+            on_sqlite.write_lock.__exit__(None, None, None)
         raise
     assert ticks == 5
-    assert ran_on.startswith("sqlite-serial")
-    assert _name(on_sqlite) == "after the import"
+    assert ran_on == loop_thread
+    assert _name(on_sqlite) == "after the import 2"
 
 
 def test_sqlite_never_waits_on_the_event_loop_for_another_process(
