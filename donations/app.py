@@ -99,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.auto_migrate:
             migrate.upgrade(database.engine)
+        await database.start()
         _freeze_startup_objects()
         yield
         database.dispose()

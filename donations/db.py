@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -36,6 +38,8 @@ from starlette.concurrency import run_in_threadpool
 
 from donations.clock import as_utc
 from donations.config import Settings
+from donations.errors import PayloadTooLarge
+from donations.i18n import gettext as _
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -46,6 +50,7 @@ NAMING_CONVENTION = {
 }
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 CHAIN_LOCK_KEY = 7_236_411_053  # the event hash chain's advisory lock (PostgreSQL)
 # SQLite: write transactions between two checkpoints of the WAL (`WalCheckpoints`). A scan
@@ -75,62 +80,80 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class WalCheckpoints:
-    """SQLite: when this process checkpoints the WAL, so that the event loop never waits for
-    the disk (`Database.write` runs scans on it).
+    """SQLite: when this process checkpoints the WAL, so that the event loop, where scans
+    run (`Database.write`), never waits for the disk.
 
     A checkpoint copies the WAL into the database file and syncs both, and the first write
     after a complete one starts the WAL over and syncs its header. SQLite's automatic
     checkpoint would do the first in whichever connection commits the 1,000th page, the
     event loop's included, and leave the second to whoever writes next. So this process's
-    connections do not checkpoint on their own (`wal_autocheckpoint=0`): every
-    CHECKPOINT_EVERY write transactions, the next writer that may wait (a thread, never the
-    event loop: `claim` sends one scan there) checkpoints just before it begins, holding
-    this process's write lock, and is then the first to write. The first write of the
-    process goes the same way.
+    connections do not checkpoint on their own (`wal_autocheckpoint=0`). Every
+    CHECKPOINT_EVERY write transactions a thread does both, holding this process's write
+    lock (`Database.checkpoint`): a writer on a thread just before it begins, or for the
+    event loop's writes a job on the database thread. The process's first write goes the
+    same way (`Database.start`), since it may create the WAL.
     """
 
     def __init__(self) -> None:
-        self.writes = CHECKPOINT_EVERY
-        self.claimed = False  # a write bound for a thread will checkpoint
+        self._guard = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        """As at start: a checkpoint is due and none is under way."""
+        with self._guard:
+            self.writes = CHECKPOINT_EVERY
+            self.pending = False
 
     @property
     def due(self) -> bool:
         return self.writes >= CHECKPOINT_EVERY
 
-    def claim(self) -> bool:
-        """For the event loop: True for the one write that should go to a thread to
-        checkpoint, until it has; the writes meanwhile may run on the loop."""
-        if not self.due or self.claimed:
-            return False
-        self.claimed = True
-        return True
+    def counted(self) -> None:
+        self.writes += 1  # by writers holding the process's write lock
 
-    def before_write(self, conn: Connection, *, may_wait: bool) -> None:
-        if may_wait and self.due:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-            self.writes = 0
-            self.claimed = False
-        self.writes += 1
+    def take(self) -> bool:
+        """True for the one caller that should have a checkpoint made, until it is done."""
+        with self._guard:
+            if self.pending or not self.due:
+                return False
+            self.pending = True
+            return True
+
+    def finish(self, *, made: bool) -> None:
+        """The checkpoint taken is over: made, or failed (then it is still due)."""
+        with self._guard:
+            if made:
+                self.writes = 0
+            self.pending = False
 
 
 class WriteLock:
-    """SQLite: this process's write lock (a `threading.Lock`), which an event loop can also
-    wait for without blocking (`released`): every release wakes the loops waiting."""
+    """SQLite: this process's write lock (a `threading.Lock` for threads), which an event
+    loop takes without blocking (`acquire_async`). A release hands the lock straight to
+    the first loop waiting, if any, rather than letting it go: a loop woken to try again
+    would mostly lose to threads, which the system wakes sooner."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._waiting: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+        self._waiting: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = deque()
         self._guard = threading.Lock()
 
-    def acquire(self, blocking: bool = True) -> bool:
-        return self._lock.acquire(blocking)
-
     def release(self) -> None:
-        self._lock.release()
         with self._guard:
-            waiting, self._waiting = self._waiting, []
-        for loop, future in waiting:
-            loop.call_soon_threadsafe(_wake, future)
+            while self._waiting:
+                loop, future = self._waiting.popleft()
+                try:
+                    loop.call_soon_threadsafe(self._hand_over, future)
+                except RuntimeError:  # that loop is closed: its waiter is gone
+                    continue
+                return  # the lock is that waiter's now
+            self._lock.release()
+
+    def _hand_over(self, future: asyncio.Future[None]) -> None:
+        if future.done():  # its task was cancelled meanwhile: pass the lock on
+            self.release()
+        else:
+            future.set_result(None)
 
     def __enter__(self) -> None:
         self._lock.acquire()
@@ -138,21 +161,29 @@ class WriteLock:
     def __exit__(self, *exc_info: object) -> None:
         self.release()
 
-    async def released(self) -> None:
-        """Return once the lock is free, or has been released since the call (another
-        waiter may have taken it again: try, and wait again if need be)."""
+    async def acquire_async(self) -> None:
+        """Take the lock; while another holds it, wait without blocking the event loop."""
+        if self._lock.acquire(blocking=False):
+            return
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         with self._guard:
+            if self._lock.acquire(blocking=False):  # released meanwhile
+                return
             self._waiting.append((loop, future))
-        if not self._lock.locked():  # released before we were listening
-            _wake(future)
-        await future
+        try:
+            await future
+        except asyncio.CancelledError:
+            with self._guard:
+                handed = future.done() and not future.cancelled()
+                if (loop, future) in self._waiting:
+                    self._waiting.remove((loop, future))
+            if handed:
+                self.release()
+            raise
 
-
-def _wake(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
+    def locked(self) -> bool:
+        return self._lock.locked()
 
 
 def _configure_sqlite(
@@ -177,10 +208,37 @@ def _configure_sqlite(
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         if conn.get_execution_options().get("sqlite_immediate", False):
-            checkpoints.before_write(conn, may_wait=waits)
+            if waits and checkpoints.take():  # a thread, holding the write lock
+                made = False
+                try:
+                    _checkpoint(conn.connection.dbapi_connection)
+                    made = True
+                finally:
+                    checkpoints.finish(made=made)
+            checkpoints.counted()
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
+
+
+def _checkpoint(dbapi_connection: Any) -> None:
+    """Checkpoint the WAL, then write first after it: rewriting `user_version` as it is
+    writes one page, which starts the WAL over (and syncs its header) here rather than in
+    the next writer. On the driver's connection, outside a transaction, holding the
+    process's write lock."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        version = int(cursor.execute("PRAGMA user_version").fetchone()[0])
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            cursor.execute(f"PRAGMA user_version = {version}")
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+    finally:
+        cursor.close()
 
 
 def make_engine(
@@ -327,24 +385,23 @@ class Database:
         On PostgreSQL it runs in the threadpool (many writers, each over the network). On
         SQLite, where a scan's whole transaction costs less CPU than handing it to a thread
         and back (the two threads then contend for the GIL at every statement), it runs on
-        the event loop, but never waits there: it runs when this process's write lock is
-        free, and while another thread of the process holds it (an import, a page's write)
-        the request awaits its release without blocking the loop. When SQLite's own lock is
-        held by another process (that connection's busy timeout is 0), it goes to this
-        process's database thread, which waits its turn as any writer does. Nor does the
-        loop wait for the disk: the WAL checkpoint due every CHECKPOINT_EVERY writes, and
-        the first write after it, which both sync, go to that thread (`WalCheckpoints`), and
-        so does every write with `synchronous=FULL`, where every commit syncs. Either way
+        the event loop, but never waits there. While another thread of the process holds
+        the write lock (an import, a page's change), the request awaits it without blocking
+        the loop (`WriteLock.acquire_async`). While another process holds SQLite's lock
+        (that connection's busy timeout is 0), it goes to this process's database thread,
+        which waits its turn as any writer does. Nor does the loop wait for the disk: WAL
+        checkpoints, which sync, are made on that thread (`WalCheckpoints`), and with
+        `synchronous=FULL`, where every commit syncs, every write goes there. Either way
         the work runs whole, without returning to the event loop in between."""
         if not self.is_sqlite:
             return await run_in_threadpool(self._write, work, lock_chain)
-        while self._writes_at_once and not self.checkpoints.claim():
+        if self._writes_at_once:
+            await self._sqlite_lock.acquire_async()
             done, result = self._write_at_once(work)
-            if done is True:
+            if done:
+                if self.checkpoints.take():
+                    self._checkpoint_later()
                 return result  # type: ignore[return-value]
-            if done is _BUSY:  # another process writes: wait for it on the thread
-                break
-            await self._sqlite_lock.released()  # another thread of this process writes
         context = contextvars.copy_context()
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
@@ -355,12 +412,9 @@ class Database:
         with self.write_connection(lock_chain=lock_chain) as conn:
             return work(conn)
 
-    def _write_at_once(self, work: Callable[[Connection], T]) -> tuple[object, T | None]:
-        """SQLite: (True, what `work` returned) if it ran; (False, None) if this process's
-        write lock is held, (_BUSY, None) if SQLite's is (another process)."""
-        lock = self._sqlite_lock
-        if not lock.acquire(blocking=False):
-            return False, None
+    def _write_at_once(self, work: Callable[[Connection], T]) -> tuple[bool, T | None]:
+        """SQLite, holding this process's write lock (released here): (True, what `work`
+        returned), or (False, None) if SQLite's lock is held by another process."""
         try:
             with self._at_once_engine().connect() as conn:
                 conn.execution_options(sqlite_immediate=True)
@@ -368,12 +422,40 @@ class Database:
                     transaction = conn.begin()
                 except OperationalError as exc:
                     if _is_busy(exc):
-                        return _BUSY, None
+                        return False, None
                     raise
                 with transaction:
                     return True, work(conn)
         finally:
-            lock.release()
+            self._sqlite_lock.release()
+
+    async def start(self) -> None:
+        """Before serving: on SQLite, checkpoint on the database thread, which creates the
+        WAL or starts it over there, so that the first scan on the event loop does not."""
+        if self.is_sqlite:
+            self.checkpoints.reset()
+            if self.checkpoints.take():
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(self._serial_executor(), self._checkpoint_taken)
+
+    def _checkpoint_later(self) -> None:
+        try:
+            self._serial_executor().submit(self._checkpoint_taken)
+        except RuntimeError:  # shutting down
+            self.checkpoints.finish(made=False)
+
+    def _checkpoint_taken(self) -> None:
+        """The checkpoint `WalCheckpoints.take` gave us, on this thread (never the event
+        loop), holding the write lock; a failure is logged and leaves it due."""
+        made = False
+        try:
+            with self.write_lock, self.engine.connect() as conn:
+                _checkpoint(conn.connection.dbapi_connection)
+            made = True
+        except Exception:  # noqa: BLE001 - the next write will try again
+            log.exception("WAL checkpoint failed")
+        finally:
+            self.checkpoints.finish(made=made)
 
     def _at_once_engine(self) -> Engine:
         """Made when first needed, again after `dispose` (an app may start again)."""
@@ -407,10 +489,8 @@ class Database:
         if self._at_once is not None:
             self._at_once.dispose()
             self._at_once = None
+        self.checkpoints.reset()
         self.engine.dispose()
-
-
-_BUSY = object()  # Database._write_at_once: SQLite's lock is held by another process
 
 
 def _is_busy(exc: OperationalError) -> bool:
@@ -433,3 +513,24 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+async def read_body_first(request: Request) -> None:
+    """For a route that reads its own body and takes the request's session: declared
+    before the session (`BodyFirst`), it reads the whole body first, so that waiting for a
+    slow upload (a satellite link) never holds the write lock; Starlette keeps what it read
+    for the route. A multipart body declared larger than the upload limit is refused
+    unread."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        limit = request.app.state.settings.max_upload_bytes
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
+            raise PayloadTooLarge(
+                _("larger than the limit of {size} KiB").format(size=limit // 1024), field="file"
+            )
+        await request.form(max_files=1, max_fields=5)
+    else:
+        await request.body()
+
+
+BodyFirst = Annotated[None, Depends(read_body_first)]

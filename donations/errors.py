@@ -56,6 +56,10 @@ class Conflict(DomainError):
     status_code = 409
 
 
+class PayloadTooLarge(DomainError):
+    status_code = 413
+
+
 class Invalid(DomainError):
     """Input that is well-formed JSON but wrong (422): `field` names the field or row."""
 

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from donations.auth.dependencies import ActorDep, Coordinator, CurrentUser, DonorOrCoordinator
-from donations.db import SessionDep
-from donations.errors import DomainError, Invalid, parse_json_body
+from donations.db import BodyFirst, SessionDep
+from donations.errors import Invalid, PayloadTooLarge, parse_json_body
 from donations.events.service import Actor
 from donations.lifecycle import State
 from donations.models import User
@@ -154,6 +154,7 @@ ITEMS_BODY: dict[str, Any] = {
 async def add_items(
     pledge_id: PledgeId,
     request: Request,
+    _body: BodyFirst,
     session: SessionDep,
     user: DonorOrCoordinator,
     actor: ActorDep,
@@ -202,16 +203,9 @@ def _add_items(
     )
 
 
-class PayloadTooLarge(DomainError):
-    status_code = 413
-
-
 async def _read_upload(request: Request) -> tuple[bytes, str | None]:
     limit = request.app.state.settings.max_upload_bytes
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
-        raise PayloadTooLarge(f"larger than the limit of {limit // 1024} KiB", field="file")
-    form = await request.form(max_files=1, max_fields=5)
+    form = await request.form()  # read by `BodyFirst`
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise Invalid("send the CSV or XLSX file in the multipart field 'file'", field="file")

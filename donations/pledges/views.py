@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from donations.auth.web import WebActor, web_role
-from donations.db import SessionDep
+from donations.db import BodyFirst, SessionDep
 from donations.errors import DomainError, Invalid
 from donations.i18n import gettext as _
 from donations.models import Allocation, Item, Organisation, Pledge, Role, User
@@ -167,9 +167,14 @@ def pledge_detail(
 
 @router.post("/pledges/{pledge_id}/items", name="pledges:import")
 async def pledge_import(
-    pledge_id: int, request: Request, session: SessionDep, user: Staff, actor: WebActor
+    pledge_id: int,
+    request: Request,
+    _body: BodyFirst,
+    session: SessionDep,
+    user: Staff,
+    actor: WebActor,
 ) -> Response:
-    form = await request.form(max_files=1, max_fields=5)
+    form = await request.form()  # read by `BodyFirst`
     upload = form.get("file")
     pledge = service.get_visible(session, pledge_id=pledge_id, user=user, lock=True)
     try:
