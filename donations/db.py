@@ -521,7 +521,10 @@ async def read_body_first(request: Request) -> None:
     slow upload (a satellite link) never holds the write lock; Starlette keeps what it read
     for the route. A multipart body declared larger than the upload limit is refused
     unread."""
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        await request.form()  # as the pages' CSRF check reads it (the same, kept)
+    elif content_type.startswith("multipart/form-data"):
         limit = request.app.state.settings.max_upload_bytes
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:

@@ -231,12 +231,18 @@ def test_write_lock_hands_over_to_a_waiting_loop_and_survives_a_closed_one() -> 
     back before the loop runs); a waiter whose loop has gone is skipped."""
     lock = db_module.WriteLock()
     lock.__enter__()
-    gone = asyncio.new_event_loop()
-    abandoned = gone.create_task(lock.acquire_async())
-    gone.run_until_complete(asyncio.sleep(0))  # it waits now
-    abandoned.cancel()
-    gone.run_until_complete(asyncio.gather(abandoned, return_exceptions=True))
-    gone.close()
+
+    def abandon() -> None:  # in a thread: the main thread may run a loop (Playwright)
+        gone = asyncio.new_event_loop()
+        cancelled = gone.create_task(lock.acquire_async())
+        gone.create_task(lock.acquire_async())  # left waiting
+        gone.run_until_complete(asyncio.sleep(0))  # both wait now
+        cancelled.cancel()
+        gone.run_until_complete(asyncio.gather(cancelled, return_exceptions=True))
+        gone.close()  # the other still waits, on a loop that is gone
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(abandon).result()
 
     async def main() -> bool:
         waiter = asyncio.ensure_future(lock.acquire_async())
