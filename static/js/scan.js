@@ -79,14 +79,20 @@
   // readers announce it); then keep the shipment and the page's key, and signal.
   function show(fresh) {
     result.innerHTML = fresh.innerHTML;
-    ["data-kind", "data-shipment", "data-client-event-id"].forEach(function (name) {
+    ["data-kind", "data-shipment", "data-progress", "data-client-event-id"].forEach(function (name) {
       result.setAttribute(name, fresh.getAttribute(name) || "");
     });
     var shipment = result.getAttribute("data-shipment");
     if (shipment) {
       form.querySelector("[name=shipment]").value = shipment;
       var choice = document.getElementById("shipment-choice");
-      if (choice && choice.querySelector("option[value='" + shipment + "']")) { choice.value = shipment; }
+      var option = choice && choice.querySelector("option[value='" + shipment + "']");
+      if (option) {
+        choice.value = shipment;
+        // The list's count follows the scans ("TAG · Korea Post · 3 of 40").
+        var progress = result.getAttribute("data-progress");
+        if (progress) { option.textContent = option.getAttribute("data-label") + " · " + progress; }
+      }
     }
     var key = result.getAttribute("data-client-event-id");
     if (key) { form.querySelector("[name=client_event_id]").value = key; }

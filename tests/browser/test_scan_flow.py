@@ -59,6 +59,8 @@ def test_typing_tags_receives_a_carton(
     type_tag(page, grouped(items[0]["tag"]).lower())
     expect_in(result).to_have_attribute("data-kind", "ok")
     expect_in(result).to_contain_text("1 of 3 received")
+    chosen = page.locator(f"#shipment-choice option[value='{carton['id']}']")
+    expect_in(chosen).to_have_text(f"{grouped(carton['tag'])} · Korea Post · 1 of 3")  # follows
     expect_in(page.locator("#tag")).to_have_value("")  # ready for the next one
     expect_in(page.locator("#tag")).to_be_focused()
     screenshot(page, "scan ok")
