@@ -22,8 +22,8 @@ from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from donations import scope
-from donations.dashboard import pipeline
 from donations.models import Event, Item, Organisation, Shipment, ShipmentStatus, User
+from donations.reports import pipeline
 from donations.reports.schemas import Stats
 
 OVERDUE_LIMIT = 6  # the most late; the page says how many more there are

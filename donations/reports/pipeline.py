@@ -1,8 +1,10 @@
-"""The programme's pipeline counts for the coordinator's dashboard, cheaply.
+"""The whole programme's pipeline counts, cheaply: for coordinators, on the dashboard and
+in `GET /api/v1/stats` (`reports.service.stats`).
 
-The same figures as `reports.service.stats` for a coordinator (and so as `GET /api/v1/stats`:
-the tests compare them), counted so that SQLite and PostgreSQL read the items through the
-existing covering indexes instead of joining every item to its pledge and organisations:
+The same figures as the general, scoped count (`reports.service.scoped_stats`) gives for a
+coordinator (the tests compare them), counted so that SQLite and PostgreSQL read the items
+through the existing covering indexes instead of joining every item to its pledge and
+organisations (about 24 ms against 88 ms at 100,000 items):
 
 1. allocations by donor and recipient country (few rows);
 2. pledge quantities by donor (few rows);
