@@ -89,8 +89,8 @@ class WalCheckpoints:
     event loop's included, and leave the second to whoever writes next. So this process's
     connections do not checkpoint on their own (`wal_autocheckpoint=0`). Every
     CHECKPOINT_EVERY write transactions a thread does both, holding this process's write
-    lock (`Database.checkpoint`): a writer on a thread just before it begins, or for the
-    event loop's writes a job on the database thread. The process's first write goes the
+    lock (`make`): a writer on a thread just before it begins, or for the event loop's
+    writes a job on the database thread. The process's first write goes the
     same way (`Database.start`), since it may create the WAL.
     """
 
@@ -118,6 +118,16 @@ class WalCheckpoints:
                 return False
             self.pending = True
             return True
+
+    def make(self, dbapi_connection: Any) -> None:
+        """Make the checkpoint `take` gave the caller, holding the write lock, outside a
+        transaction; a failure leaves it due."""
+        made = False
+        try:
+            _checkpoint(dbapi_connection)
+            made = True
+        finally:
+            self.finish(made=made)
 
     def finish(self, *, made: bool) -> None:
         """The checkpoint taken is over: made, or failed (then it is still due)."""
@@ -209,12 +219,7 @@ def _configure_sqlite(
     def _on_begin(conn: Connection) -> None:
         if conn.get_execution_options().get("sqlite_immediate", False):
             if waits and checkpoints.take():  # a thread, holding the write lock
-                made = False
-                try:
-                    _checkpoint(conn.connection.dbapi_connection)
-                    made = True
-                finally:
-                    checkpoints.finish(made=made)
+                checkpoints.make(conn.connection.dbapi_connection)
             checkpoints.counted()
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
@@ -268,7 +273,7 @@ def make_engine(
             max_overflow=settings.db_max_overflow,
             pool_pre_ping=True,
         )
-    _forget_chain_lock(engine)
+        _forget_chain_lock(engine)  # the chain's lock is PostgreSQL's
     return engine
 
 
@@ -447,15 +452,12 @@ class Database:
     def _checkpoint_taken(self) -> None:
         """The checkpoint `WalCheckpoints.take` gave us, on this thread (never the event
         loop), holding the write lock; a failure is logged and leaves it due."""
-        made = False
         try:
             with self.write_lock, self.engine.connect() as conn:
-                _checkpoint(conn.connection.dbapi_connection)
-            made = True
+                self.checkpoints.make(conn.connection.dbapi_connection)
         except Exception:  # noqa: BLE001 - the next write will try again
             log.exception("WAL checkpoint failed")
-        finally:
-            self.checkpoints.finish(made=made)
+            self.checkpoints.finish(made=False)  # if it failed before `make`
 
     def _at_once_engine(self) -> Engine:
         """Made when first needed, again after `dispose` (an app may start again)."""

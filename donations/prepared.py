@@ -144,11 +144,12 @@ class _Compiled:
     def convert(self, cursor: Any, row: Sequence[Any]) -> tuple[Any, ...]:
         results = self.results
         if results is None:
-            results = self.results = [
+            processors: list[Processor | None] = [
                 column.type.dialect_impl(self.dialect).result_processor(self.dialect, described[1])
                 for column, described in zip(self.selected, cursor.description, strict=True)
             ]
-        if not any(results):
+            results = self.results = processors if any(processors) else []
+        if not results:  # nothing to convert
             return tuple(row)
         return tuple(
             value if processor is None or value is None else processor(value)

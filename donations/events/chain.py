@@ -65,8 +65,7 @@ _LAST_HASH = Prepared(select(Event.hash).order_by(Event.id.desc()).limit(1))
 def head(conn: Connection) -> str:
     """The hash the next event links to, locking the chain for this transaction first (on
     PostgreSQL; a no-op when the write transaction took the lock when it began: db)."""
-    if conn.dialect.name == "postgresql":
-        lock_event_chain(conn)
+    lock_event_chain(conn)
     last = _LAST_HASH.scalar(conn)  # events are inserted at once, never held back (service)
     return str(last) if last else GENESIS
 

@@ -117,7 +117,7 @@ def scan_in_session(
     return item, replayed
 
 
-_ITEM_COLUMNS = [f.name for f in fields(ScannedItem)][:14]
+_ITEM_COLUMNS = [f.name for f in fields(ScannedItem) if f.name in Item.__table__.columns]
 _LOCK_ITEM = Prepared(
     select(
         *(getattr(Item, name) for name in _ITEM_COLUMNS),
